@@ -1,0 +1,35 @@
+//! Linux on x86-64: `syscall` (`0f 05`).
+//!
+//! Number in RAX; arguments in RDI, RSI, RDX, R10, R8, R9 (R10, not RCX,
+//! which `syscall` overwrites with the return address). The call returns to
+//! the next instruction (pc + 2) with RSP unchanged. An `int 0x80` or a call
+//! from compatibility mode in a 64-bit guest follows [`super::linux_x86`];
+//! the engine picks that profile (see `Engine::with_compat`).
+
+use super::{Entry, Retval, SyscallInsn};
+use crate::cpu::{Cpu, MemError, Reg};
+
+const ARG_REGS: [Reg; 6] = [Reg::Rdi, Reg::Rsi, Reg::Rdx, Reg::R10, Reg::R8, Reg::R9];
+
+/// Decodes a call made by `insn` at `pc`.
+pub fn enter(cpu: &mut dyn Cpu, insn: SyscallInsn, pc: u64) -> Result<Entry, MemError> {
+    let sp = cpu.reg(Reg::Rsp);
+    Ok(Entry {
+        number: cpu.reg(Reg::Rax),
+        retaddr: pc + insn.len(),
+        ret_sp: sp,
+        insn,
+        mode: cpu.mode(),
+        stack: sp,
+    })
+}
+
+/// Reads argument slot `i`.
+pub fn slot(cpu: &mut dyn Cpu, _entry: &Entry, i: usize) -> Result<u64, MemError> {
+    Ok(ARG_REGS.get(i).map_or(0, |&r| cpu.reg(r)))
+}
+
+/// Reads the return value from RAX.
+pub fn retval(cpu: &mut dyn Cpu) -> Retval {
+    Retval::linux(cpu.reg(Reg::Rax) as i64)
+}

@@ -1,0 +1,79 @@
+//! Linux on i386, and 32-bit processes on an x86-64 kernel.
+//!
+//! - Number in EAX; arguments in EBX, ECX, EDX, ESI, EDI, EBP; a 64-bit
+//!   argument takes two consecutive registers, low word first.
+//! - `int 0x80` returns to the next instruction (pc + 2) with ESP unchanged.
+//! - `sysenter` is only made from the vDSO's `__kernel_vsyscall`
+//!   (`arch/x86/entry/vdso/vdso32/system_call.S` in Linux 6.1):
+//!
+//!   ```text
+//!   push %ecx; push %edx; push %ebp; movl %esp,%ebp; sysenter
+//!   int $0x80            <- restart point: the kernel rewinds here to restart
+//!   int80_landing_pad:   <- where sysexit returns (do_fast_syscall_32)
+//!   pop %ebp; pop %edx; pop %ecx; ret
+//!   ```
+//!
+//!   EBP is overwritten with ESP, so the sixth argument is read at `[ESP]`,
+//!   where the vDSO saved it. The call returns to `int80_landing_pad`, the
+//!   instruction after the first `int $0x80` that follows the `sysenter`,
+//!   with ESP unchanged. PANDA instead reads the caller's return address at
+//!   `[ESP+12]` (correct too, reached four instructions later with ESP+16);
+//!   the landing pad is used here because a restarted call re-enters through
+//!   that `int $0x80` and so returns to the same place with the same ESP,
+//!   which lets the restart replace the interrupted entry. Older kernels pad
+//!   the `sysenter` with NOPs before the `int $0x80`; the scan covers them.
+//! - A 32-bit vDSO on an AMD CPU may use `syscall` instead (`movl %ecx,%ebp;
+//!   syscall`): the second argument is then in EBP and the sixth at `[ESP]`.
+
+use super::{sext32, Entry, Retval, SyscallInsn};
+use crate::cpu::{Cpu, MemError, Reg};
+
+const ARG_REGS: [Reg; 6] = [Reg::Rbx, Reg::Rcx, Reg::Rdx, Reg::Rsi, Reg::Rdi, Reg::Rbp];
+
+/// How far past a vDSO `sysenter` the restart `int $0x80` may be.
+const VDSO_SCAN: usize = 16;
+
+/// Decodes a call made by `insn` at `pc`.
+pub fn enter(cpu: &mut dyn Cpu, insn: SyscallInsn, pc: u64) -> Result<Entry, MemError> {
+    let number = cpu.reg(Reg::Rax) & 0xffff_ffff;
+    let sp = cpu.reg(Reg::Rsp) & 0xffff_ffff;
+    let retaddr = match insn {
+        SyscallInsn::Sysenter | SyscallInsn::Syscall => landing_pad(cpu, pc + insn.len())?,
+        _ => pc + insn.len(),
+    };
+    Ok(Entry {
+        number,
+        retaddr,
+        ret_sp: sp,
+        insn,
+        mode: cpu.mode(),
+        stack: sp,
+    })
+}
+
+/// The address after the first `int $0x80` (`cd 80`) at or after `from`.
+fn landing_pad(cpu: &mut dyn Cpu, from: u64) -> Result<u64, MemError> {
+    let mut code = [0u8; VDSO_SCAN];
+    cpu.read_mem(from, &mut code)?;
+    code.windows(2)
+        .position(|w| w == [0xcd, 0x80])
+        .map(|at| from + at as u64 + 2)
+        .ok_or(MemError { addr: from })
+}
+
+/// Reads argument slot `i`.
+pub fn slot(cpu: &mut dyn Cpu, entry: &Entry, i: usize) -> Result<u64, MemError> {
+    use crate::cpu::CpuExt;
+    let fast = matches!(entry.insn, SyscallInsn::Sysenter | SyscallInsn::Syscall);
+    match i {
+        5 if fast => cpu.read_uint(entry.stack, 4),
+        1 if entry.insn == SyscallInsn::Syscall => Ok(cpu.reg(Reg::Rbp) & 0xffff_ffff),
+        0..=5 => Ok(cpu.reg(ARG_REGS[i]) & 0xffff_ffff),
+        _ => Ok(0),
+    }
+}
+
+/// Reads the return value from EAX.
+pub fn retval(cpu: &mut dyn Cpu) -> Retval {
+    Retval::linux(sext32(cpu.reg(Reg::Rax)))
+}

@@ -1,0 +1,50 @@
+//! Windows NT on x86.
+//!
+//! The number is in EAX (bit 12 set for win32k.sys calls). ntdll's stubs
+//! pass the arguments on the user stack and point EDX at it:
+//!
+//! - `sysenter` (XP and later): the stub `mov eax, N; mov edx, 0x7ffe0300;
+//!   call [edx]; ret 4*argc` calls `KiFastSystemCall: mov edx, esp;
+//!   sysenter`. At the `sysenter`, `[EDX]` is the return address into the
+//!   stub (its `ret 4*argc`), `[EDX+4]` the stub's own return address, and
+//!   the arguments start at `EDX+8`. The call returns, through
+//!   `KiFastSystemCallRet`, to `[EDX]` with ESP = EDX + 4: that is the
+//!   return site used here, as in PANDA.
+//! - `int 0x2e` (2000; XP's `KiIntSystemCall` fallback): the stub does
+//!   `lea edx, [esp+4]; int 0x2e; ret 4*argc`, so the arguments start at
+//!   `EDX`. The call returns to the next instruction (pc + 2, the stub's
+//!   `ret`) with ESP unchanged. PANDA reads the return address at `[ESP]`,
+//!   which is the stub's caller, one `ret` later.
+//!
+//! The return value, in EAX, is an NTSTATUS.
+
+use super::{Entry, Retval, SyscallInsn};
+use crate::cpu::{Cpu, CpuExt, MemError, Reg};
+
+/// Decodes a call made by `insn` at `pc`.
+pub fn enter(cpu: &mut dyn Cpu, insn: SyscallInsn, pc: u64) -> Result<Entry, MemError> {
+    let number = cpu.reg(Reg::Rax) & 0xffff_ffff;
+    let edx = cpu.reg(Reg::Rdx) & 0xffff_ffff;
+    let (retaddr, ret_sp, stack) = match insn {
+        SyscallInsn::Int2e => (pc + insn.len(), cpu.reg(Reg::Rsp) & 0xffff_ffff, edx),
+        _ => (cpu.read_uint(edx, 4)?, edx + 4, edx + 8),
+    };
+    Ok(Entry {
+        number,
+        retaddr,
+        ret_sp,
+        insn,
+        mode: cpu.mode(),
+        stack,
+    })
+}
+
+/// Reads argument slot `i` from the user stack.
+pub fn slot(cpu: &mut dyn Cpu, entry: &Entry, i: usize) -> Result<u64, MemError> {
+    cpu.read_uint(entry.stack + 4 * i as u64, 4)
+}
+
+/// Reads the NTSTATUS from EAX.
+pub fn retval(cpu: &mut dyn Cpu) -> Retval {
+    Retval::ntstatus(cpu.reg(Reg::Rax) as u32)
+}

@@ -1,0 +1,32 @@
+//! `cargo xtask`: the project's own tools.
+//!
+//! - `cargo xtask prototypes linux --source DIR [--out prototypes/]`: the Linux tables from a kernel tree.
+//! - `cargo xtask prototypes windows [--out prototypes/]`: the Windows tables from `../shared/reference`.
+
+use std::process::ExitCode;
+
+mod prototypes;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("prototypes") => prototypes::main(&args[1..]),
+        _ => Err(usage()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("{message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn usage() -> String {
+    "usage: cargo xtask <command>\n\
+     \n\
+     commands:\n\
+     \x20 prototypes linux --source KERNEL_DIR [--out DIR]   Linux tables from a kernel source tree\n\
+     \x20 prototypes windows [--reference DIR] [--out DIR]   Windows tables from shared/reference\n"
+        .to_string()
+}

@@ -1,0 +1,3 @@
+pub fn main(_a: &[String]) -> Result<(), String> {
+    Err("todo".into())
+}
