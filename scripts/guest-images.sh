@@ -1,0 +1,254 @@
+#!/usr/bin/env bash
+# Build bootable Linux guests (kernel + busybox initramfs) from Debian packages only.
+#
+# Usage: scripts/guest-images.sh [--force] ARCH...     ARCH in: x86_64 i386 arm aarch64 (default: all)
+#
+# Output (per arch), cached under target/guest-images/<arch>/:
+#   vmlinuz      kernel image from linux-image-6.1.0-N-<flavour> (bookworm)
+#   initrd.gz    cpio newc + gzip: busybox-static of that arch, /init, /etc/hostname
+#   kernel-package.txt  the concrete Debian package names + versions used
+# A rerun is a no-op when both vmlinuz and initrd.gz exist (use --force to rebuild).
+#
+# The guest /init (busybox sh):
+#   - mounts proc, sys, devtmpfs (tmpfs + mknod fallback), tmpfs on /tmp
+#   - prints "S2GUEST: BOOTED"
+#   - runs /workload.sh if present in the initramfs, else the command given on the
+#     kernel command line as s2cmd=<base64 of a sh command line> (see scripts/run-guest.sh),
+#     else nothing;
+#   - prints "S2GUEST: WORKLOAD BEGIN" / "S2GUEST: WORKLOAD END rc=<n>"
+#   - prints "S2GUEST: POWEROFF" and does `poweroff -f`.
+# Needs root (or a working sudo-less apt) for dpkg --add-architecture / apt-get update / install.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+OUT_BASE="${S2_GUEST_IMAGES_DIR:-$ROOT/target/guest-images}"
+FORCE=0
+ARCHES=()
+for a in "$@"; do
+    case "$a" in
+        --force) FORCE=1 ;;
+        -h|--help) sed -n '2,19p' "${BASH_SOURCE[0]}"; exit 0 ;;
+        *) ARCHES+=("$a") ;;
+    esac
+done
+[ ${#ARCHES[@]} -eq 0 ] && ARCHES=(x86_64 i386 arm aarch64)
+
+log() { echo "[guest-images] $*" >&2; }
+die() { echo "[guest-images] error: $*" >&2; exit 1; }
+
+SUDO=""
+if [ "$(id -u)" != 0 ]; then
+    command -v sudo >/dev/null 2>&1 && SUDO="sudo" || die "must run as root (dpkg/apt-get)"
+fi
+
+# arch -> debian arch, kernel flavours (first available wins)
+deb_arch() {
+    case "$1" in
+        x86_64) echo amd64 ;;
+        i386) echo i386 ;;
+        arm) echo armhf ;;
+        aarch64) echo arm64 ;;
+        *) die "unknown arch '$1' (want x86_64 i386 arm aarch64)" ;;
+    esac
+}
+kernel_flavours() {
+    case "$1" in
+        x86_64) echo "cloud-amd64 amd64" ;; # cloud kernel: fewer drivers, boots faster
+        i386) echo "686 686-pae" ;;
+        arm) echo "armmp" ;;
+        aarch64) echo "arm64" ;;
+    esac
+}
+
+# ---- host tools -------------------------------------------------------------
+APT_UPDATED=0
+apt_update() {
+    if [ "$APT_UPDATED" = 0 ]; then
+        log "apt-get update"
+        # Some mirrors/indices may fail transiently (e.g. "Mirror sync in progress");
+        # apt ignores those indices and keeps old ones, which is fine for us.
+        $SUDO apt-get update -q >/dev/null 2>&1 || log "apt-get update reported errors (continuing)"
+        APT_UPDATED=1
+    fi
+}
+
+need_tools() {
+    local missing=()
+    command -v cpio >/dev/null 2>&1 || missing+=(cpio)
+    command -v gzip >/dev/null 2>&1 || missing+=(gzip)
+    command -v dpkg-deb >/dev/null 2>&1 || missing+=(dpkg)
+    command -v base64 >/dev/null 2>&1 || missing+=(coreutils)
+    if [ ${#missing[@]} -gt 0 ]; then
+        log "installing host tools: ${missing[*]}"
+        $SUDO apt-get install -y -q "${missing[@]}" >/dev/null 2>&1 || {
+            apt_update
+            $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null
+        }
+    fi
+}
+
+ensure_foreign_arch() {
+    local darch="$1"
+    [ "$darch" = "$(dpkg --print-architecture)" ] && return 0
+    if ! dpkg --print-foreign-architectures | grep -qx "$darch"; then
+        log "dpkg --add-architecture $darch"
+        $SUDO dpkg --add-architecture "$darch"
+        APT_UPDATED=0
+        apt_update
+    fi
+}
+
+# Does apt know a candidate for package $1 (may carry :arch)?
+has_candidate() {
+    local c
+    c="$(apt-cache policy "$1" 2>/dev/null | awk '/Candidate:/ {print $2}')"
+    [ -n "$c" ] && [ "$c" != "(none)" ]
+}
+
+# Resolve the concrete kernel package (linux-image-6.1.0-N-FLAV) via the metapackage's dependency.
+resolve_kernel() {
+    local arch="$1" darch flav meta pkg
+    darch="$(deb_arch "$arch")"
+    for flav in $(kernel_flavours "$arch"); do
+        meta="linux-image-$flav:$darch"
+        has_candidate "$meta" || { apt_update; has_candidate "$meta" || continue; }
+        pkg="$(apt-cache depends "$meta" 2>/dev/null |
+            sed -n 's/^ *Depends: \(linux-image-6\.1\.0-[0-9][0-9]*-'"$flav"'\)\(:[a-z0-9]*\)\?$/\1/p' | head -n1)"
+        if [ -n "$pkg" ] && has_candidate "$pkg:$darch"; then
+            echo "$pkg:$darch"
+            return 0
+        fi
+    done
+    return 1
+}
+
+download() { # pkg[:arch] -> prints path of the .deb in $DL
+    local pkg="$1"
+    (cd "$DL" && $SUDO apt-get download -q "$pkg" >/dev/null 2>&1) || {
+        apt_update
+        (cd "$DL" && $SUDO apt-get download -q "$pkg" >/dev/null)
+    }
+    local name="${pkg%%:*}" arch="${pkg##*:}"
+    ls -t "$DL"/"${name}"_*_"${arch}".deb | head -n1
+}
+
+write_init() {
+    cat >"$1" <<'EOF'
+#!/bin/busybox sh
+# syscalls2 guest init (generated by scripts/guest-images.sh)
+/bin/busybox mkdir -p /proc /sys /dev /tmp /run /root /usr/bin /usr/sbin /sbin
+/bin/busybox --install -s
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin HOME=/root
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+if ! mount -t devtmpfs devtmpfs /dev 2>/dev/null; then
+    mount -t tmpfs -o mode=0755 tmpfs /dev
+    mknod -m 600 /dev/console c 5 1
+    mknod -m 666 /dev/null c 1 3
+    mknod -m 666 /dev/zero c 1 5
+    mknod -m 666 /dev/tty c 5 0
+    mknod -m 444 /dev/urandom c 1 9
+fi
+mount -t tmpfs tmpfs /tmp
+mount -t tmpfs tmpfs /run
+[ -r /etc/hostname ] && hostname -F /etc/hostname
+exec </dev/console >/dev/console 2>&1
+echo "S2GUEST: BOOTED $(uname -m) $(uname -r)"
+
+S2CMD=""
+for w in $(cat /proc/cmdline); do
+    case "$w" in
+        s2cmd=*) S2CMD="$(echo "${w#s2cmd=}" | base64 -d 2>/dev/null)" ;;
+    esac
+done
+rc=0
+if [ -f /workload.sh ]; then
+    echo "S2GUEST: WORKLOAD BEGIN /workload.sh"
+    sh /workload.sh; rc=$?
+    echo "S2GUEST: WORKLOAD END rc=$rc"
+elif [ -n "$S2CMD" ]; then
+    echo "S2GUEST: WORKLOAD BEGIN s2cmd"
+    sh -c "$S2CMD"; rc=$?
+    echo "S2GUEST: WORKLOAD END rc=$rc"
+else
+    echo "S2GUEST: NO WORKLOAD"
+fi
+if grep -q 's2shell' /proc/cmdline; then
+    echo "S2GUEST: SHELL (exit to power off)"
+    setsid cttyhack sh
+fi
+echo "S2GUEST: POWEROFF"
+sync
+poweroff -f
+# if poweroff failed, make the kernel panic (panic=-1 + -no-reboot ends QEMU)
+exit $rc
+EOF
+    chmod 755 "$1"
+}
+
+build_arch() {
+    local arch="$1" darch out stage kpkg kdeb bdeb kver
+    darch="$(deb_arch "$arch")"
+    out="$OUT_BASE/$arch"
+    if [ "$FORCE" = 0 ] && [ -s "$out/vmlinuz" ] && [ -s "$out/initrd.gz" ]; then
+        log "$arch: cached ($out)"
+        return 0
+    fi
+    ensure_foreign_arch "$darch"
+    kpkg="$(resolve_kernel "$arch")" || die "$arch: no linux-image-6.1.0-*-{$(kernel_flavours "$arch")} package found"
+    log "$arch: kernel package $kpkg"
+    kdeb="$(download "$kpkg")"
+    bdeb="$(download "busybox-static:$darch")"
+    [ -f "$kdeb" ] && [ -f "$bdeb" ] || die "$arch: download failed"
+
+    stage="$(mktemp -d "$OUT_BASE/.stage-$arch.XXXXXX")"
+    mkdir -p "$stage/kernel" "$stage/bb" "$stage/root"
+    dpkg-deb -x "$kdeb" "$stage/kernel"
+    dpkg-deb -x "$bdeb" "$stage/bb"
+
+    local vmlinuz
+    vmlinuz="$(ls "$stage"/kernel/boot/vmlinuz-* | head -n1)"
+    [ -f "$vmlinuz" ] || die "$arch: no /boot/vmlinuz-* in $kdeb"
+    kver="${vmlinuz##*/vmlinuz-}"
+
+    local r="$stage/root"
+    mkdir -p "$r"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,tmp,run,root}
+    cp "$stage/bb/bin/busybox" "$r/bin/busybox"
+    chmod 755 "$r/bin/busybox"
+    ln -s busybox "$r/bin/sh"
+    write_init "$r/init"
+    echo "syscalls2-guest" >"$r/etc/hostname"
+    echo "root:x:0:0:root:/root:/bin/sh" >"$r/etc/passwd"
+    echo "root:x:0:" >"$r/etc/group"
+    printf '127.0.0.1 localhost\n127.0.1.1 syscalls2-guest\n' >"$r/etc/hosts"
+    echo "$arch" >"$r/etc/s2-arch"
+    if [ -n "${S2_WORKLOAD:-}" ]; then # bake a workload in: S2_WORKLOAD=path/to/script.sh
+        cp "$S2_WORKLOAD" "$r/workload.sh"
+    fi
+    # /dev/console for the kernel's initial console (the kernel's builtin initramfs
+    # usually provides it too); needs root for mknod, so best effort.
+    mknod -m 600 "$r/dev/console" c 5 1 2>/dev/null || true
+
+    mkdir -p "$out"
+    (cd "$r" && find . -print0 | LC_ALL=C sort -z |
+        cpio --null -o -H newc --owner=0:0 --quiet) | gzip -9n >"$out/initrd.gz.tmp"
+    cp "$vmlinuz" "$out/vmlinuz.tmp"
+    mv "$out/initrd.gz.tmp" "$out/initrd.gz"
+    mv "$out/vmlinuz.tmp" "$out/vmlinuz"
+    {
+        echo "kernel: $(dpkg-deb -f "$kdeb" Package) $(dpkg-deb -f "$kdeb" Version) ($kver)"
+        echo "busybox: $(dpkg-deb -f "$bdeb" Package) $(dpkg-deb -f "$bdeb" Version) $darch"
+    } >"$out/kernel-package.txt"
+    rm -rf "$stage"
+    log "$arch: built $out/vmlinuz ($(stat -c %s "$out/vmlinuz") B), initrd.gz ($(stat -c %s "$out/initrd.gz") B)"
+}
+
+mkdir -p "$OUT_BASE"
+need_tools
+DL="$OUT_BASE/.debs"
+mkdir -p "$DL"
+chmod 777 "$DL" 2>/dev/null || true # apt-get download sandbox user (_apt) must write here
+for arch in "${ARCHES[@]}"; do
+    deb_arch "$arch" >/dev/null
+    build_arch "$arch"
+done

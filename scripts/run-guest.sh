@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Boot one guest built by scripts/guest-images.sh under QEMU TCG.
+#
+# Usage: scripts/run-guest.sh ARCH [qemu extra args...]
+#   ARCH: x86_64 | i386 | arm | aarch64
+#   Extra args go to qemu verbatim, e.g. -plugin ./libprobe.so,log=/tmp/x -d plugin -smp 2
+#
+# Environment:
+#   S2CMD='ls /; cat /etc/hostname'  shell command line run by the guest's /init
+#                                   (passed base64-encoded as s2cmd=... on the kernel cmdline)
+#   S2_APPEND='...'                  extra kernel command line words
+#   S2_TIMEOUT=300                   seconds before qemu is killed (exit status 124)
+#   S2_VERBOSE=1                     show kernel boot messages (drops `quiet`)
+#   S2_SHELL=1                       interactive busybox shell after the workload
+#   S2_GUEST_IMAGES_DIR              image cache (default: target/guest-images)
+#   QEMU_BIN                         override the qemu-system-* binary
+# The guest prints "S2GUEST: WORKLOAD END rc=N" and powers off; qemu then exits 0.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+[ $# -ge 1 ] || { sed -n '2,17p' "${BASH_SOURCE[0]}" >&2; exit 2; }
+ARCH="$1"
+shift
+IMG="${S2_GUEST_IMAGES_DIR:-$ROOT/target/guest-images}/$ARCH"
+
+case "$ARCH" in
+    x86_64) QEMU=qemu-system-x86_64; MACHINE=(-M pc); CONSOLE=ttyS0 ;;
+    i386) QEMU=qemu-system-i386; MACHINE=(-M pc); CONSOLE=ttyS0 ;;
+    arm) QEMU=qemu-system-arm; MACHINE=(-M virt); CONSOLE=ttyAMA0 ;;
+    aarch64) QEMU=qemu-system-aarch64; MACHINE=(-M virt -cpu cortex-a57); CONSOLE=ttyAMA0 ;;
+    *) echo "run-guest: unknown arch '$ARCH' (x86_64 i386 arm aarch64)" >&2; exit 2 ;;
+esac
+QEMU="${QEMU_BIN:-$QEMU}"
+
+if [ ! -s "$IMG/vmlinuz" ] || [ ! -s "$IMG/initrd.gz" ]; then
+    echo "run-guest: no image in $IMG; building it" >&2
+    "$ROOT/scripts/guest-images.sh" "$ARCH"
+fi
+
+APPEND="console=$CONSOLE panic=-1 rdinit=/init"
+[ "${S2_VERBOSE:-0}" = 1 ] || APPEND="$APPEND quiet"
+if [ -n "${S2CMD:-}" ]; then
+    APPEND="$APPEND s2cmd=$(printf '%s' "$S2CMD" | base64 -w0)"
+fi
+[ "${S2_SHELL:-0}" = 1 ] && APPEND="$APPEND s2shell"
+[ -n "${S2_APPEND:-}" ] && APPEND="$APPEND $S2_APPEND"
+if [ ${#APPEND} -gt 2000 ]; then
+    echo "run-guest: kernel command line too long (${#APPEND} > 2000); bake the workload in (S2_WORKLOAD=... scripts/guest-images.sh --force)" >&2
+    exit 2
+fi
+
+exec timeout --foreground -k 5 "${S2_TIMEOUT:-300}" \
+    "$QEMU" "${MACHINE[@]}" -accel tcg -m 512 \
+    -nographic -no-reboot -nodefaults -serial mon:stdio \
+    -kernel "$IMG/vmlinuz" -initrd "$IMG/initrd.gz" -append "$APPEND" \
+    "$@"
