@@ -1,1 +1,74 @@
+//! The procedural macros of syscalls2: glue only. The table format, type
+//! classification and code generation are plain functions, in
+//! `syscalls2-prototypes` and in this crate's `table` and `hook` modules,
+//! and are unit-tested there.
 
+mod hook;
+mod table;
+
+use proc_macro::TokenStream;
+use std::path::PathBuf;
+
+fn manifest_dir() -> PathBuf {
+    PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default())
+}
+
+/// Expands a syscall prototype table into a typed profile, in the invoking
+/// module: `TABLE` and `SYSCALLS` (metadata), `nr::*` (numbers),
+/// `name_of`/`number_of`, one `…Args` struct and one marker type per
+/// syscall, `on_<name>_enter`/`on_<name>_return` registration functions,
+/// and the `Call` enum.
+///
+/// ```ignore
+/// mod linux_x64 {
+///     syscalls2::syscall_table!("prototypes/linux_x64_prototypes.txt");
+/// }
+/// mod my_os {
+///     syscalls2::syscall_table!("tables/my_os.txt", abi = linux_arm, name = "my_os_arm");
+/// }
+/// ```
+///
+/// The path is relative to the calling crate's `Cargo.toml` (or absolute).
+/// The ABI comes from the file name (`{os}_{arch}_prototypes.txt`), or from
+/// `abi = ...`. A malformed table is a compile error naming the file, line
+/// and column.
+#[proc_macro]
+pub fn syscall_table(input: TokenStream) -> TokenStream {
+    let args = syn::parse_macro_input!(input as table::TableArgs);
+    match table::load(&args, &manifest_dir()) {
+        Ok((path, resolved)) => table::expand(&resolved, &path).into(),
+        Err(e) => e.to_compile_error().into(),
+    }
+}
+
+/// Makes a plain function a syscall hook, live in every engine whose
+/// profile has the syscall: no registration call.
+///
+/// ```ignore
+/// use syscalls2::{on_syscall, Cpu, GuestPtr, Retval};
+///
+/// #[on_syscall(sys_read, return)]
+/// fn after_read(cpu: &mut dyn Cpu, pc: u64, fd: u32, buf: GuestPtr, count: u64, ret: Retval) {
+///     // ...
+/// }
+/// ```
+///
+/// Forms: `(NAME, enter)`, `(NAME, return)`; `(all, enter)` and
+/// `(unknown, enter)` with `fn(cpu, pc, callno: u64)` (`return` adds
+/// `ret: Retval`); `(all, enter2)`, `(all, return2)` with
+/// `fn(cpu, ctx: &SyscallCtx)`. Options: `profile = "linux_x86"` to pick
+/// one profile, `table = "path"` (with `abi =`) to check against your own
+/// table. The signature is checked against the prototype at compile time.
+#[proc_macro_attribute]
+pub fn on_syscall(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let args = syn::parse_macro_input!(attr as hook::HookArgs);
+    let func = syn::parse_macro_input!(item as syn::ItemFn);
+    match hook::expand(&args, &func, &manifest_dir()) {
+        Ok(tokens) => tokens.into(),
+        Err(e) => {
+            let mut out = e.to_compile_error();
+            out.extend(quote::quote!(#func));
+            out.into()
+        }
+    }
+}

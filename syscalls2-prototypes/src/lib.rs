@@ -7,7 +7,9 @@
 //!   `src/prototypes.pest` into a [`TableSource`] of [`Prototype`]s;
 //! - [`TableSource::validate`] finds duplicate numbers and names;
 //! - [`classify`] turns a C argument type into a [`CType`], which
-//!   [`CType::resolve`] sizes for one [`Abi`](syscalls2_core::Abi).
+//!   [`CType::resolve`] sizes for one [`Abi`](syscalls2_core::Abi);
+//! - [`resolve`] does that for a whole table: a [`ResolvedTable`] with
+//!   every argument's class, slots and Rust name, ready to print as code.
 //!
 //! ```
 //! let table = syscalls2_prototypes::parse_table(
@@ -23,9 +25,13 @@
 
 mod ctype;
 mod parse;
+mod resolve;
 
 pub use ctype::{classify, CType, Scalar, Width};
 pub use parse::{
     parse_table, Annotation, Diagnostic, Param, ParseError, Placeholder, Prototype, TableSource,
-    TypeRef,
+    TypeRef, ANNOTATIONS,
+};
+pub use resolve::{
+    camel_case, field_name, resolve, snake_case, ResolvedArg, ResolvedSyscall, ResolvedTable,
 };

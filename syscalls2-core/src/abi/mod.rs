@@ -224,6 +224,19 @@ impl Abi {
         }
     }
 
+    /// The ABI a call made by `insn` in `mode` follows, on a guest whose
+    /// native ABI is `self`: `int 0x80`, or any call from a 32-bit process,
+    /// on x86-64 Linux follows linux_x86; an AArch32 `svc` on AArch64 Linux
+    /// follows linux_arm. Otherwise `self`.
+    pub fn for_call(self, insn: SyscallInsn, mode: Mode) -> Abi {
+        match (self, insn) {
+            (Abi::LinuxX64, SyscallInsn::Int80) => Abi::LinuxX86,
+            (Abi::LinuxX64, _) if !mode.wide => Abi::LinuxX86,
+            (Abi::LinuxArm64, SyscallInsn::ArmSvc { .. }) => Abi::LinuxArm,
+            _ => self,
+        }
+    }
+
     /// Decodes the syscall being made by `insn` at `pc`: its number, where
     /// it will return, and where its arguments are.
     pub fn enter(self, cpu: &mut dyn Cpu, insn: SyscallInsn, pc: u64) -> Result<Entry, MemError> {

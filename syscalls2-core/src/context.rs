@@ -1,0 +1,52 @@
+//! The context of one syscall: PANDA's `syscall_ctx_t`.
+
+use crate::abi::{Retval, MAX_SLOTS};
+use crate::args::SyscallArgs;
+use crate::cpu::MemError;
+use crate::meta::{SyscallInfo, Table};
+
+/// Everything known about one syscall: at enter, and again at return with
+/// [`SyscallCtx::retval`] filled in.
+#[derive(Clone, Copy, Debug)]
+pub struct SyscallCtx {
+    /// The syscall number.
+    pub no: u64,
+    /// The address of the syscall instruction.
+    pub pc: u64,
+    /// The address space it was made in.
+    pub asid: u64,
+    /// Where it returns.
+    pub retaddr: u64,
+    /// The stack pointer it returns with: tells threads apart.
+    pub sp: u64,
+    /// The virtual CPU that made it.
+    pub vcpu: u32,
+    /// The arguments, decoded and widened per their classes; for an unknown
+    /// number, the raw slots. Typed views: [`SyscallCtx::args_as`].
+    pub args: [u64; MAX_SLOTS],
+    /// Set when an argument on the guest stack could not be read; those
+    /// arguments read as 0.
+    pub args_error: Option<MemError>,
+    /// The table's entry, `None` for an unknown number.
+    pub info: Option<&'static SyscallInfo>,
+    /// The table it was decoded with (a compat table for a 32-bit process on
+    /// a 64-bit guest).
+    pub table: &'static Table,
+    /// The return value: `None` at enter.
+    pub retval: Option<Retval>,
+    /// For a double-returning call (fork, clone) reported at return: whether
+    /// this is the child's return.
+    pub child: bool,
+}
+
+impl SyscallCtx {
+    /// The syscall's name, or `None` for an unknown number.
+    pub fn name(&self) -> Option<&'static str> {
+        self.info.map(|i| i.name)
+    }
+
+    /// The arguments as a typed struct (`ctx.args_as::<SysReadArgs>()`).
+    pub fn args_as<A: SyscallArgs>(&self) -> A {
+        A::from_raw(&self.args)
+    }
+}

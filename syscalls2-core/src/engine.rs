@@ -1,0 +1,623 @@
+//! The engine: decode each syscall, run its hooks, pair its return.
+//!
+//! A backend drives it with two calls:
+//!
+//! - [`Engine::on_syscall`] at every executed syscall instruction: decodes
+//!   the number and arguments, runs the enter hooks, and records a pending
+//!   return (unless the call never returns);
+//! - [`Engine::on_block`] at the start of a block that may be a return site
+//!   ([`Engine::is_return_site`] is the cheap filter, and a backend that
+//!   instruments at translation time calls in only where it says yes): finds
+//!   the pending entry of this thread, reads the return value, and runs the
+//!   return hooks with the entry's arguments.
+//!
+//! Pairing is right where PANDA is known to be wrong: fork, vfork and clone
+//! return in the parent and in the child (PANDA #392); a failed execve
+//! returns and is reported, a successful one leaves nothing behind (#561);
+//! threads waiting at one return site are told apart by stack pointer; a
+//! restarted call replaces its interrupted entry; the store is bounded; an
+//! unknown number goes to the unknown-syscall hooks (#1128).
+
+use crate::abi::{Abi, Retval, SyscallInsn, MAX_SLOTS};
+use crate::args::{Syscall, SyscallArgs};
+use crate::context::SyscallCtx;
+use crate::cpu::{Cpu, Reg};
+use crate::hooks::{DynHook, Hook, HookId, Target, When, STATIC_HOOKS};
+use crate::meta::{SyscallInfo, Table};
+use crate::pending::{Match, Pending};
+use std::fmt;
+
+/// The default bound on pending returns.
+pub const DEFAULT_CAPACITY: usize = 4096;
+
+/// Numbers below this are looked up in a dense array; above it (ARM's
+/// private calls at 0xf0000, win32k) by binary search.
+const DENSE_LIMIT: u64 = 8192;
+
+/// Counters of what the engine saw.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Syscall instructions decoded.
+    pub enters: u64,
+    /// Returns paired with their enter (a fork counts two).
+    pub returns: u64,
+    /// Enters whose number the table lacks.
+    pub unknown: u64,
+    /// Enters of calls that never return (no pending entry was made).
+    pub noreturn: u64,
+    /// Pending entries evicted, oldest first, because the store was full.
+    pub evicted: u64,
+    /// Pending entries replaced by a new enter of the same thread at the same
+    /// site: the call was interrupted (a signal) and restarted, or its
+    /// return was missed.
+    pub restarted: u64,
+    /// `execve`-like calls retired as successful: the thread's vCPU made its
+    /// next syscall from another address space.
+    pub exec_succeeded: u64,
+    /// Syscall instructions whose number or return site could not be read.
+    pub decode_errors: u64,
+}
+
+/// Why a typed closure could not be registered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HookError {
+    /// The syscall's table is neither the engine's profile nor its compat
+    /// profile.
+    NotInProfile {
+        /// The syscall.
+        syscall: &'static str,
+        /// Its table.
+        table: &'static str,
+        /// The engine's profile.
+        profile: &'static str,
+    },
+}
+
+impl fmt::Display for HookError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HookError::NotInProfile {
+                syscall,
+                table,
+                profile,
+            } => write!(
+                f,
+                "{syscall} is from the {table} table, but this engine runs {profile}"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for HookError {}
+
+/// One table with its dispatch lists.
+struct Profile {
+    table: &'static Table,
+    dense: Vec<u16>,
+    enter: Vec<Vec<Hook>>,
+    ret: Vec<Vec<Hook>>,
+}
+
+const UNKNOWN: u16 = u16::MAX;
+
+impl Profile {
+    fn new(table: &'static Table) -> Profile {
+        let mut dense = vec![UNKNOWN; DENSE_LIMIT as usize];
+        for (i, s) in table.syscalls.iter().enumerate() {
+            if s.no < DENSE_LIMIT {
+                dense[s.no as usize] = i as u16;
+            }
+        }
+        let n = table.syscalls.len();
+        let mut p = Profile {
+            table,
+            dense,
+            enter: (0..n).map(|_| Vec::new()).collect(),
+            ret: (0..n).map(|_| Vec::new()).collect(),
+        };
+        for hook in STATIC_HOOKS.iter() {
+            let Target::Syscall(name) = hook.target else {
+                continue;
+            };
+            let Some(info) = table.by_name(name) else {
+                continue;
+            };
+            if !hook.applies_to(table.name, info) {
+                continue;
+            }
+            let i = table
+                .index_of(info)
+                .expect("by_name returns an entry of the table");
+            p.list(hook.when, i).push(Hook::Static(hook.call));
+        }
+        p
+    }
+
+    #[inline]
+    fn index(&self, no: u64) -> u16 {
+        if no < DENSE_LIMIT {
+            self.dense[no as usize]
+        } else {
+            self.table
+                .syscalls
+                .binary_search_by_key(&no, |s| s.no)
+                .map_or(UNKNOWN, |i| i as u16)
+        }
+    }
+
+    fn list(&mut self, when: When, i: usize) -> &mut Vec<Hook> {
+        match when {
+            When::Enter => &mut self.enter[i],
+            When::Return => &mut self.ret[i],
+        }
+    }
+}
+
+/// The syscall engine for one guest: a profile (and optionally a compat
+/// profile), hooks, and pending returns.
+///
+/// ```
+/// # use syscalls2_core::{Engine, Table, Abi};
+/// # static TABLE: Table = Table { name: "demo", abi: Abi::LinuxX64, syscalls: &[], by_name_index: &[] };
+/// let mut engine = Engine::new(&TABLE);
+/// let id = engine.on_all_enter(|_cpu, ctx| println!("{:?} at {:#x}", ctx.name(), ctx.pc));
+/// assert!(engine.remove_hook(id));
+/// ```
+pub struct Engine {
+    profiles: Vec<Profile>,
+    all_enter: Vec<Hook>,
+    all_return: Vec<Hook>,
+    unknown_enter: Vec<Hook>,
+    unknown_return: Vec<Hook>,
+    pending: Pending,
+    /// Per vCPU: the pending `execve`-like entry whose outcome is not known
+    /// yet, with its sequence number.
+    exec_watch: Vec<Option<(u32, u64)>>,
+    next_hook: u64,
+    stats: Stats,
+}
+
+impl Engine {
+    /// An engine for `table`'s profile, with every `#[on_syscall]` hook that
+    /// applies to it installed.
+    pub fn new(table: &'static Table) -> Engine {
+        let mut engine = Engine {
+            profiles: vec![Profile::new(table)],
+            all_enter: Vec::new(),
+            all_return: Vec::new(),
+            unknown_enter: Vec::new(),
+            unknown_return: Vec::new(),
+            pending: Pending::new(DEFAULT_CAPACITY),
+            exec_watch: Vec::new(),
+            next_hook: 0,
+            stats: Stats::default(),
+        };
+        for hook in STATIC_HOOKS.iter() {
+            if hook.profile.is_some_and(|p| p != table.name) {
+                continue;
+            }
+            let list = match (hook.target, hook.when) {
+                (Target::All, When::Enter) => &mut engine.all_enter,
+                (Target::All, When::Return) => &mut engine.all_return,
+                (Target::Unknown, When::Enter) => &mut engine.unknown_enter,
+                (Target::Unknown, When::Return) => &mut engine.unknown_return,
+                (Target::Syscall(_), _) => continue,
+            };
+            list.push(Hook::Static(hook.call));
+        }
+        engine
+    }
+
+    /// Adds a compat profile: calls whose ABI ([`Abi::for_call`]) is
+    /// `table`'s are decoded with it (linux_x86 beside linux_x64, linux_arm
+    /// beside linux_arm64).
+    pub fn with_compat(mut self, table: &'static Table) -> Engine {
+        self.profiles.truncate(1);
+        self.profiles.push(Profile::new(table));
+        self
+    }
+
+    /// Bounds the pending returns at `capacity` (at most 65535; default
+    /// [`DEFAULT_CAPACITY`]).
+    pub fn with_capacity(mut self, capacity: usize) -> Engine {
+        self.pending = Pending::new(capacity);
+        self
+    }
+
+    /// The main profile's table.
+    pub fn table(&self) -> &'static Table {
+        self.profiles[0].table
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> Stats {
+        self.stats
+    }
+
+    /// How many calls wait for their return.
+    pub fn pending_len(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// The bound on pending returns.
+    pub fn capacity(&self) -> usize {
+        self.pending.capacity()
+    }
+
+    /// The calls still waiting for their return, oldest first: at the end of
+    /// a run, the unpaired ones.
+    pub fn pending(&self) -> Vec<SyscallCtx> {
+        self.pending.iter().map(|e| e.ctx).collect()
+    }
+
+    /// PANDA's `get_syscall_info`: the main table's entry for `no`.
+    pub fn get_syscall_info(&self, no: u64) -> Option<&'static SyscallInfo> {
+        self.table().by_number(no)
+    }
+
+    /// PANDA's `get_syscall_meta`: the main table.
+    pub fn get_syscall_meta(&self) -> &'static Table {
+        self.table()
+    }
+
+    /// PANDA's `get_syscall_retval`: the return value as the guest's ABI
+    /// gives it now (meaningful in a return hook, or at a return site).
+    pub fn get_syscall_retval(&self, cpu: &mut dyn Cpu) -> Retval {
+        self.table().abi.retval(cpu)
+    }
+
+    /// Whether a block at `pc` may be a pending return site. Nearly free
+    /// when it is not; may say yes wrongly (then [`Engine::on_block`] finds
+    /// nothing), never no wrongly.
+    #[inline(always)]
+    pub fn is_return_site(&self, pc: u64) -> bool {
+        self.pending.filter.may_contain(pc)
+    }
+
+    fn profile_for(&self, insn: SyscallInsn, cpu: &mut dyn Cpu) -> Option<u8> {
+        let main = self.profiles[0].table.abi;
+        let abi = main.for_call(insn, cpu.mode());
+        if abi == main {
+            return Some(0);
+        }
+        self.profiles
+            .iter()
+            .position(|p| p.table.abi == abi)
+            .map(|i| i as u8)
+    }
+
+    /// Handles an executed syscall instruction `insn` at `pc`: decodes it,
+    /// runs the enter hooks, and records the pending return.
+    pub fn on_syscall(&mut self, cpu: &mut dyn Cpu, pc: u64, insn: SyscallInsn) {
+        let Some(p) = self.profile_for(insn, cpu) else {
+            self.stats.decode_errors += 1;
+            return;
+        };
+        let table = self.profiles[usize::from(p)].table;
+        let abi = table.abi;
+        let Ok(entry) = abi.enter(cpu, insn, pc) else {
+            self.stats.decode_errors += 1;
+            return;
+        };
+        let asid = cpu.asid();
+        let vcpu = cpu.index();
+        self.settle_exec(vcpu, asid);
+        self.stats.enters += 1;
+
+        let index = self.profiles[usize::from(p)].index(entry.number);
+        let info = (index != UNKNOWN).then(|| &table.syscalls[usize::from(index)]);
+        let (args, args_error) = match info {
+            Some(info) => abi.read_args(cpu, &entry, info.args),
+            None => raw_slots(abi, cpu, &entry),
+        };
+        let ctx = SyscallCtx {
+            no: entry.number,
+            pc,
+            asid,
+            retaddr: entry.retaddr,
+            sp: entry.ret_sp,
+            vcpu,
+            args,
+            args_error,
+            info,
+            table,
+            retval: None,
+            child: false,
+        };
+
+        match info {
+            Some(_) => run(
+                &mut self.profiles[usize::from(p)].enter[usize::from(index)],
+                cpu,
+                &ctx,
+            ),
+            None => {
+                self.stats.unknown += 1;
+                run(&mut self.unknown_enter, cpu, &ctx);
+            }
+        }
+        run(&mut self.all_enter, cpu, &ctx);
+
+        let returns = info.map(|i| i.returns).unwrap_or_default();
+        if returns.noreturn {
+            self.stats.noreturn += 1;
+            return;
+        }
+        if let Some(stale) = self.pending.find_same_thread(&ctx) {
+            self.pending.remove(stale);
+            self.stats.restarted += 1;
+        }
+        let (slot, evicted) = self.pending.insert(ctx, p, index, returns.double_return);
+        if evicted.is_some() {
+            self.stats.evicted += 1;
+        }
+        if returns.noreturn_on_success {
+            let seq = self.pending.seq_of(slot).expect("just inserted");
+            let v = vcpu as usize;
+            if self.exec_watch.len() <= v {
+                self.exec_watch.resize(v + 1, None);
+            }
+            self.exec_watch[v] = Some((slot, seq));
+        }
+    }
+
+    /// Retires a pending `execve` on `vcpu` once that vCPU makes a syscall
+    /// from another address space: the exec succeeded and the new image is
+    /// running. (A failed exec returns first, and its return clears the watch.)
+    fn settle_exec(&mut self, vcpu: u32, asid: u64) {
+        let Some(Some((slot, seq))) = self.exec_watch.get(vcpu as usize).copied() else {
+            return;
+        };
+        match self.pending.get(slot) {
+            Some(e) if self.pending.seq_of(slot) == Some(seq) => {
+                if e.ctx.asid != asid {
+                    self.pending.remove(slot);
+                    self.stats.exec_succeeded += 1;
+                    self.exec_watch[vcpu as usize] = None;
+                }
+            }
+            _ => self.exec_watch[vcpu as usize] = None,
+        }
+    }
+
+    /// Handles the start of a block at `pc`: if it is the return site of a
+    /// pending call of this thread, reads the return value and runs the
+    /// return hooks. Cheap when it is not.
+    #[inline]
+    pub fn on_block(&mut self, cpu: &mut dyn Cpu, pc: u64) {
+        if self.is_return_site(pc) {
+            self.on_return_site(cpu, pc);
+        }
+    }
+
+    #[inline(never)]
+    fn on_return_site(&mut self, cpu: &mut dyn Cpu, pc: u64) {
+        let asid = cpu.asid();
+        // Every entry at this site came from one ABI family; read the stack
+        // pointer and return value the way the profile of any of them says.
+        let Some((abi, sp_reg)) = self.site_abi(pc) else {
+            return;
+        };
+        let sp = cpu.reg(sp_reg) & sp_mask(abi);
+        let retval = abi.retval(cpu);
+        let Some(m) = self.pending.find_return(asid, pc, sp, retval.value == 0) else {
+            return;
+        };
+        let (slot, child) = match m {
+            Match::Same(s) => (s, false),
+            Match::Child(s) => (s, true),
+        };
+        let entry = self
+            .pending
+            .get_mut(slot)
+            .expect("find_return returns live slots");
+        let mut ctx = entry.ctx;
+        ctx.retval = Some(retval);
+        ctx.child = child;
+        let (p, index, done) = if entry.double {
+            if child {
+                entry.child_done = true;
+            } else {
+                entry.parent_done = true;
+            }
+            // A failed fork has no child to wait for.
+            let done = (entry.parent_done && entry.child_done) || (!child && retval.is_error());
+            (entry.profile, entry.index, done)
+        } else {
+            (entry.profile, entry.index, true)
+        };
+        if done {
+            self.pending.remove(slot);
+        }
+        if let Some(Some((s, _))) = self.exec_watch.get(ctx.vcpu as usize) {
+            if *s == slot {
+                self.exec_watch[ctx.vcpu as usize] = None;
+            }
+        }
+        self.stats.returns += 1;
+        if index == UNKNOWN {
+            run(&mut self.unknown_return, cpu, &ctx);
+        } else {
+            run(
+                &mut self.profiles[usize::from(p)].ret[usize::from(index)],
+                cpu,
+                &ctx,
+            );
+        }
+        run(&mut self.all_return, cpu, &ctx);
+    }
+
+    fn site_abi(&self, _pc: u64) -> Option<(Abi, Reg)> {
+        // The stack pointer register is the same for a profile and its
+        // compat profile; the main profile's ABI reads it.
+        let abi = self.profiles[0].table.abi;
+        Some((abi, sp_reg(abi)))
+    }
+
+    fn add(&mut self, f: DynHook) -> (HookId, Hook) {
+        self.next_hook += 1;
+        let id = HookId(self.next_hook);
+        (id, Hook::Dyn(id, f))
+    }
+
+    fn slot_of<S: Syscall>(&self) -> Result<(usize, usize), HookError> {
+        let table = S::table();
+        let p = self
+            .profiles
+            .iter()
+            .position(|p| std::ptr::eq(p.table, table))
+            .ok_or(HookError::NotInProfile {
+                syscall: S::info().name,
+                table: table.name,
+                profile: self.table().name,
+            })?;
+        let i = table
+            .index_of(S::info())
+            .expect("a syscall's info is in its table");
+        Ok((p, i))
+    }
+
+    /// Registers a typed closure run when `S` enters:
+    /// `engine.on_enter::<linux_x64::SysRead>(|cpu, pc, args| ...)`.
+    /// The generated `on_sys_read_enter(&mut engine, f)` calls this.
+    pub fn on_enter<S: Syscall>(
+        &mut self,
+        mut f: impl FnMut(&mut dyn Cpu, u64, &S::Args) + Send + 'static,
+    ) -> Result<HookId, HookError> {
+        let (p, i) = self.slot_of::<S>()?;
+        let (id, hook) = self.add(Box::new(move |cpu, ctx| {
+            f(cpu, ctx.pc, &S::Args::from_raw(&ctx.args))
+        }));
+        self.profiles[p].enter[i].push(hook);
+        Ok(id)
+    }
+
+    /// Registers a typed closure run when `S` returns, with its entry
+    /// arguments and its return value.
+    pub fn on_return<S: Syscall>(
+        &mut self,
+        mut f: impl FnMut(&mut dyn Cpu, u64, &S::Args, Retval) + Send + 'static,
+    ) -> Result<HookId, HookError> {
+        let (p, i) = self.slot_of::<S>()?;
+        let (id, hook) = self.add(Box::new(move |cpu, ctx| {
+            let ret = ctx.retval.expect("return hooks run with a return value");
+            f(cpu, ctx.pc, &S::Args::from_raw(&ctx.args), ret)
+        }));
+        self.profiles[p].ret[i].push(hook);
+        Ok(id)
+    }
+
+    /// PANDA's `on_all_sys_enter2`: a closure run at every enter, with the
+    /// context (`ctx.info` is the metadata, `None` for an unknown number).
+    pub fn on_all_enter(
+        &mut self,
+        f: impl FnMut(&mut dyn Cpu, &SyscallCtx) + Send + 'static,
+    ) -> HookId {
+        let (id, hook) = self.add(Box::new(f));
+        self.all_enter.push(hook);
+        id
+    }
+
+    /// PANDA's `on_all_sys_return2`: a closure run at every paired return.
+    pub fn on_all_return(
+        &mut self,
+        f: impl FnMut(&mut dyn Cpu, &SyscallCtx) + Send + 'static,
+    ) -> HookId {
+        let (id, hook) = self.add(Box::new(f));
+        self.all_return.push(hook);
+        id
+    }
+
+    /// PANDA's `on_unknown_sys_enter`: a closure run when the table lacks the number.
+    pub fn on_unknown_enter(
+        &mut self,
+        f: impl FnMut(&mut dyn Cpu, &SyscallCtx) + Send + 'static,
+    ) -> HookId {
+        let (id, hook) = self.add(Box::new(f));
+        self.unknown_enter.push(hook);
+        id
+    }
+
+    /// PANDA's `on_unknown_sys_return`.
+    pub fn on_unknown_return(
+        &mut self,
+        f: impl FnMut(&mut dyn Cpu, &SyscallCtx) + Send + 'static,
+    ) -> HookId {
+        let (id, hook) = self.add(Box::new(f));
+        self.unknown_return.push(hook);
+        id
+    }
+
+    /// Removes a closure registered on this engine (PANDA's
+    /// `PPP_REMOVE_CB`). Returns whether it was found.
+    pub fn remove_hook(&mut self, id: HookId) -> bool {
+        let mut found = false;
+        let mut strip = |list: &mut Vec<Hook>| {
+            let before = list.len();
+            list.retain(|h| h.id() != Some(id));
+            found |= list.len() != before;
+        };
+        strip(&mut self.all_enter);
+        strip(&mut self.all_return);
+        strip(&mut self.unknown_enter);
+        strip(&mut self.unknown_return);
+        for p in &mut self.profiles {
+            p.enter
+                .iter_mut()
+                .chain(p.ret.iter_mut())
+                .for_each(&mut strip);
+        }
+        found
+    }
+}
+
+impl fmt::Debug for Engine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Engine")
+            .field("profile", &self.table().name)
+            .field("pending", &self.pending.len())
+            .field("stats", &self.stats)
+            .finish_non_exhaustive()
+    }
+}
+
+#[inline]
+fn run(hooks: &mut [Hook], cpu: &mut dyn Cpu, ctx: &SyscallCtx) {
+    for h in hooks {
+        h.call(cpu, ctx);
+    }
+}
+
+/// For an unknown number: the first six slots as they are.
+fn raw_slots(
+    abi: Abi,
+    cpu: &mut dyn Cpu,
+    entry: &crate::abi::Entry,
+) -> ([u64; MAX_SLOTS], Option<crate::MemError>) {
+    let mut out = [0; MAX_SLOTS];
+    for (i, v) in out.iter_mut().take(6).enumerate() {
+        match abi.slot(cpu, entry, i) {
+            Ok(x) => *v = x,
+            Err(e) => return (out, Some(e)),
+        }
+    }
+    (out, None)
+}
+
+/// The stack pointer register of an ABI.
+pub(crate) fn sp_reg(abi: Abi) -> Reg {
+    match abi {
+        Abi::LinuxX86 | Abi::LinuxX64 | Abi::WindowsX86 | Abi::WindowsX64 => Reg::Rsp,
+        Abi::LinuxArm => Reg::Arm(13),
+        Abi::LinuxArm64 => Reg::Sp,
+        Abi::LinuxMips | Abi::LinuxMips64 | Abi::LinuxMips64N32 => Reg::Mips(29),
+    }
+}
+
+fn sp_mask(abi: Abi) -> u64 {
+    if abi.slot_bits() == 32 {
+        0xffff_ffff
+    } else {
+        u64::MAX
+    }
+}

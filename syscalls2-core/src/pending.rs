@@ -1,0 +1,323 @@
+//! The pending-return store: every syscall that has entered and not yet
+//! returned, found again by its return site.
+//!
+//! A backend asks, on every block start, whether the block's address is a
+//! return site. That question must be nearly free when the answer is no, so
+//! it is answered by a bit set indexed by a hash of the address (a Bloom
+//! filter with one hash): one multiply, one shift, one load. Only on a
+//! (possible) hit is the map of sites consulted.
+//!
+//! Entries are keyed by (address space, return address); threads waiting at
+//! the same site are told apart by their stack pointer. A double-returning
+//! call (fork, clone) is also listed by return address alone, where its child
+//! is found: in a new address space (fork), or on a new stack (a thread).
+//! The store is bounded: past its capacity the oldest entry is evicted.
+
+use crate::context::SyscallCtx;
+use std::collections::{HashMap, VecDeque};
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// log2 of the number of bits in the return-site filter: 2^18 bits, 32 KiB,
+/// the size of a typical L1 data cache.
+const FILTER_LOG2: u32 = 18;
+
+/// The return-site filter: a bit per hash bucket, and beside it (off the hot
+/// path) how many pending entries set each bit.
+pub(crate) struct SiteFilter {
+    bits: Box<[u64]>,
+    refs: Box<[u16]>,
+}
+
+impl SiteFilter {
+    fn new() -> Self {
+        SiteFilter {
+            bits: vec![0; 1 << (FILTER_LOG2 - 6)].into_boxed_slice(),
+            refs: vec![0; 1 << FILTER_LOG2].into_boxed_slice(),
+        }
+    }
+
+    #[inline(always)]
+    fn bucket(addr: u64) -> usize {
+        (addr.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - FILTER_LOG2)) as usize
+    }
+
+    /// Whether `addr` may be a pending return site (false positives possible,
+    /// false negatives not).
+    #[inline(always)]
+    pub(crate) fn may_contain(&self, addr: u64) -> bool {
+        let b = Self::bucket(addr);
+        // SAFETY-free indexing: `b < 2^FILTER_LOG2` by construction, so the
+        // bounds check is elided by the optimiser.
+        self.bits[b >> 6] & (1 << (b & 63)) != 0
+    }
+
+    fn add(&mut self, addr: u64) {
+        let b = Self::bucket(addr);
+        self.refs[b] += 1;
+        self.bits[b >> 6] |= 1 << (b & 63);
+    }
+
+    fn remove(&mut self, addr: u64) {
+        let b = Self::bucket(addr);
+        self.refs[b] -= 1;
+        if self.refs[b] == 0 {
+            self.bits[b >> 6] &= !(1 << (b & 63));
+        }
+    }
+}
+
+/// A fast hasher for the small integer keys of the site maps (the Fx hash
+/// of rustc: a multiply and a rotate per word). Keys are guest addresses,
+/// not attacker-chosen host data, so HashDoS resistance is not needed.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    #[inline]
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+
+/// One pending syscall.
+pub(crate) struct PendingEntry {
+    pub(crate) ctx: SyscallCtx,
+    /// Which engine profile decoded it (0: main, 1: compat).
+    pub(crate) profile: u8,
+    /// Its position in that profile's table, or `u16::MAX` when unknown.
+    pub(crate) index: u16,
+    /// A double-returning call (fork, clone) waiting for one of its returns.
+    pub(crate) double: bool,
+    pub(crate) parent_done: bool,
+    pub(crate) child_done: bool,
+    seq: u64,
+}
+
+/// How a return at a site matched a pending entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Match {
+    /// The thread that entered (same stack pointer).
+    Same(u32),
+    /// The child of a double-returning call.
+    Child(u32),
+}
+
+/// The store.
+pub(crate) struct Pending {
+    entries: Vec<Option<PendingEntry>>,
+    free: Vec<u32>,
+    by_site: FxMap<(u64, u64), Vec<u32>>,
+    children: FxMap<u64, Vec<u32>>,
+    order: VecDeque<(u32, u64)>,
+    pub(crate) filter: SiteFilter,
+    capacity: usize,
+    len: usize,
+    seq: u64,
+}
+
+impl Pending {
+    pub(crate) fn new(capacity: usize) -> Self {
+        Pending {
+            entries: Vec::new(),
+            free: Vec::new(),
+            by_site: FxMap::default(),
+            children: FxMap::default(),
+            order: VecDeque::new(),
+            filter: SiteFilter::new(),
+            capacity: capacity.clamp(1, usize::from(u16::MAX)),
+            len: 0,
+            seq: 0,
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    pub(crate) fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    pub(crate) fn get(&self, slot: u32) -> Option<&PendingEntry> {
+        self.entries.get(slot as usize)?.as_ref()
+    }
+
+    pub(crate) fn get_mut(&mut self, slot: u32) -> Option<&mut PendingEntry> {
+        self.entries.get_mut(slot as usize)?.as_mut()
+    }
+
+    /// The sequence number of the entry in `slot`, to tell a slot's later
+    /// reuse from the entry it held.
+    pub(crate) fn seq_of(&self, slot: u32) -> Option<u64> {
+        self.get(slot).map(|e| e.seq)
+    }
+
+    /// The entry of the same thread (same address space, site and stack
+    /// pointer) that has not returned: a call being restarted, or one whose
+    /// return was never seen.
+    pub(crate) fn find_same_thread(&self, ctx: &SyscallCtx) -> Option<u32> {
+        self.by_site
+            .get(&(ctx.asid, ctx.retaddr))?
+            .iter()
+            .copied()
+            .find(|&s| {
+                self.get(s)
+                    .is_some_and(|e| e.ctx.sp == ctx.sp && !e.parent_done && !e.child_done)
+            })
+    }
+
+    /// Adds an entry; returns its slot and the entry evicted to make room.
+    pub(crate) fn insert(
+        &mut self,
+        ctx: SyscallCtx,
+        profile: u8,
+        index: u16,
+        double: bool,
+    ) -> (u32, Option<PendingEntry>) {
+        let evicted = if self.len >= self.capacity {
+            self.evict_oldest()
+        } else {
+            None
+        };
+        self.seq += 1;
+        let entry = PendingEntry {
+            ctx,
+            profile,
+            index,
+            double,
+            parent_done: false,
+            child_done: false,
+            seq: self.seq,
+        };
+        let slot = match self.free.pop() {
+            Some(s) => {
+                self.entries[s as usize] = Some(entry);
+                s
+            }
+            None => {
+                self.entries.push(Some(entry));
+                (self.entries.len() - 1) as u32
+            }
+        };
+        self.by_site
+            .entry((ctx.asid, ctx.retaddr))
+            .or_default()
+            .push(slot);
+        if double {
+            self.children.entry(ctx.retaddr).or_default().push(slot);
+        }
+        self.filter.add(ctx.retaddr);
+        self.order.push_back((slot, self.seq));
+        self.len += 1;
+        // Removed entries leave stale records in `order`; compact now and then.
+        if self.order.len() > 2 * self.capacity + 64 {
+            let entries = &self.entries;
+            self.order
+                .retain(|&(s, q)| entries[s as usize].as_ref().is_some_and(|e| e.seq == q));
+        }
+        (slot, evicted)
+    }
+
+    fn evict_oldest(&mut self) -> Option<PendingEntry> {
+        while let Some((slot, seq)) = self.order.pop_front() {
+            if self.seq_of(slot) == Some(seq) {
+                return self.remove(slot);
+            }
+        }
+        None
+    }
+
+    /// Removes the entry in `slot`.
+    pub(crate) fn remove(&mut self, slot: u32) -> Option<PendingEntry> {
+        let entry = self.entries.get_mut(slot as usize)?.take()?;
+        let key = (entry.ctx.asid, entry.ctx.retaddr);
+        remove_from(&mut self.by_site, key, slot);
+        if entry.double {
+            remove_from(&mut self.children, entry.ctx.retaddr, slot);
+        }
+        self.filter.remove(entry.ctx.retaddr);
+        self.free.push(slot);
+        self.len -= 1;
+        Some(entry)
+    }
+
+    /// Finds the entry a return at `pc` in `asid` with stack pointer `sp`
+    /// belongs to. `is_child` says whether the return value is the one a
+    /// double-returning call gives its child (0).
+    pub(crate) fn find_return(&self, asid: u64, pc: u64, sp: u64, is_child: bool) -> Option<Match> {
+        if let Some(slots) = self.by_site.get(&(asid, pc)) {
+            for &s in slots {
+                let Some(e) = self.get(s) else { continue };
+                if e.ctx.sp != sp {
+                    continue;
+                }
+                if !e.double {
+                    return Some(Match::Same(s));
+                }
+                // vfork: parent and child share the address space and stack.
+                if is_child && !e.child_done {
+                    return Some(Match::Child(s));
+                }
+                if !is_child && !e.parent_done {
+                    return Some(Match::Same(s));
+                }
+            }
+        }
+        if !is_child {
+            return None;
+        }
+        // The child of a fork (another address space) or of a thread-creating
+        // clone (another stack): the oldest double-returning call at this
+        // site still waiting for its child, preferring one on the same stack.
+        let waiting = self.children.get(&pc)?;
+        let candidates = waiting
+            .iter()
+            .copied()
+            .filter(|&s| self.get(s).is_some_and(|e| !e.child_done));
+        let mut best: Option<(u32, bool, u64)> = None;
+        for s in candidates {
+            let e = self.get(s)?;
+            let same_sp = e.ctx.sp == sp;
+            let better = match best {
+                None => true,
+                Some((_, best_sp, best_seq)) => {
+                    (same_sp && !best_sp) || (same_sp == best_sp && e.seq < best_seq)
+                }
+            };
+            if better {
+                best = Some((s, same_sp, e.seq));
+            }
+        }
+        best.map(|(s, _, _)| Match::Child(s))
+    }
+
+    /// Every pending entry, oldest first.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &PendingEntry> {
+        let mut all: Vec<&PendingEntry> = self.entries.iter().flatten().collect();
+        all.sort_by_key(|e| e.seq);
+        all.into_iter()
+    }
+}
+
+fn remove_from<K: std::hash::Hash + Eq>(map: &mut FxMap<K, Vec<u32>>, key: K, slot: u32) {
+    if let Some(v) = map.get_mut(&key) {
+        v.retain(|&s| s != slot);
+        if v.is_empty() {
+            map.remove(&key);
+        }
+    }
+}

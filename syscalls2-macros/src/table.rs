@@ -1,0 +1,528 @@
+//! `syscall_table!`: from a table file to Rust items, as plain functions
+//! over `proc_macro2` (unit-tested below, no compiler needed).
+
+use proc_macro2::{Literal, Span, TokenStream};
+use quote::{format_ident, quote};
+use std::path::{Path, PathBuf};
+use syn::parse::{Parse, ParseStream};
+use syn::{Ident, LitStr, Token};
+use syscalls2_core::{Abi, ArgClass};
+use syscalls2_prototypes::{parse_table, resolve, ResolvedSyscall, ResolvedTable};
+
+/// The macro's input: `"path"`, then optional `abi = linux_x64` and
+/// `name = "myos_x64"`.
+pub struct TableArgs {
+    /// The table file, as written.
+    pub path: LitStr,
+    /// `abi = ...`: the ABI, overriding the file name.
+    pub abi: Option<(String, Span)>,
+    /// `name = "..."`: the profile name, overriding the file name.
+    pub name: Option<String>,
+}
+
+impl Parse for TableArgs {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let path: LitStr = input.parse()?;
+        let mut args = TableArgs {
+            path,
+            abi: None,
+            name: None,
+        };
+        while input.parse::<Option<Token![,]>>()?.is_some() && !input.is_empty() {
+            let key: Ident = input.parse()?;
+            input.parse::<Token![=]>()?;
+            let value = if input.peek(LitStr) {
+                input.parse::<LitStr>()?.value()
+            } else {
+                input.parse::<Ident>()?.to_string()
+            };
+            match key.to_string().as_str() {
+                "abi" => args.abi = Some((value, key.span())),
+                "name" => args.name = Some(value),
+                other => {
+                    return Err(syn::Error::new(
+                        key.span(),
+                        format!(
+                            "unknown option `{other}`: expected `abi = ...` or `name = \"...\"`"
+                        ),
+                    ))
+                }
+            }
+        }
+        Ok(args)
+    }
+}
+
+/// Where a table path points: relative to the calling crate's manifest
+/// directory, or absolute.
+pub fn table_path(path: &str, manifest_dir: &Path) -> PathBuf {
+    let p = Path::new(path);
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        manifest_dir.join(p)
+    }
+}
+
+/// The profile name a table file gives: `linux_x86_prototypes.txt` → `linux_x86`.
+pub fn profile_name(file_name: &str) -> String {
+    let stem = file_name.strip_suffix(".txt").unwrap_or(file_name);
+    stem.strip_suffix("_prototypes").unwrap_or(stem).to_string()
+}
+
+/// Reads, parses and resolves the table `args` names; every failure is a
+/// compile error at the path literal naming the file, line and column.
+pub fn load(args: &TableArgs, manifest_dir: &Path) -> syn::Result<(PathBuf, ResolvedTable)> {
+    let span = args.path.span();
+    let path = table_path(&args.path.value(), manifest_dir);
+    let shown = path.display();
+    let source = std::fs::read_to_string(&path).map_err(|e| {
+        syn::Error::new(span, format!("cannot read the syscall table {shown}: {e}"))
+    })?;
+    let file_name = path
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let abi = match &args.abi {
+        Some((name, abi_span)) => Abi::from_name(name).ok_or_else(|| {
+            let known: Vec<_> = Abi::ALL.iter().map(|a| a.name()).collect();
+            syn::Error::new(
+                *abi_span,
+                format!("unknown ABI `{name}`; known ABIs: {}", known.join(", ")),
+            )
+        })?,
+        None => Abi::from_table_file_name(&file_name).ok_or_else(|| {
+            let known: Vec<_> = Abi::ALL.iter().map(|a| a.name()).collect();
+            syn::Error::new(
+                span,
+                format!(
+                    "cannot tell the ABI of `{file_name}` from its name: tables are named \
+                     `{{os}}_{{arch}}_prototypes.txt` with os `linux*` or `windows*` and arch \
+                     x86, x64, arm, arm64, mips, mips64 or mips64n32; name it so, or say \
+                     `abi = ...` (one of {})",
+                    known.join(", ")
+                ),
+            )
+        })?,
+    };
+    let parsed = parse_table(&source).map_err(|e| {
+        syn::Error::new(
+            span,
+            format!(
+                "{shown}:{}:{}: {}\n  | {}",
+                e.line, e.column, e.message, e.text
+            ),
+        )
+    })?;
+    let name = args
+        .name
+        .clone()
+        .unwrap_or_else(|| profile_name(&file_name));
+    let table = resolve(&parsed, abi, &name).map_err(|errors| {
+        let lines: Vec<String> = errors
+            .iter()
+            .map(|d| format!("{shown}:{}: {}", d.line, d.message))
+            .collect();
+        syn::Error::new(span, lines.join("\n"))
+    })?;
+    Ok((path, table))
+}
+
+/// The items `syscall_table!` expands to, for a resolved table read from `path`.
+pub fn expand(table: &ResolvedTable, path: &Path) -> TokenStream {
+    let krate = quote!(::syscalls2);
+    let name = &table.name;
+    let abi = abi_tokens(table.abi);
+    let n = table.syscalls.len();
+    let path_str = path.display().to_string();
+    let infos = table.syscalls.iter().map(|s| info_tokens(s));
+    let mut by_name: Vec<usize> = (0..n).collect();
+    by_name.sort_by(|&a, &b| table.syscalls[a].name.cmp(&table.syscalls[b].name));
+    let by_name = by_name.iter().map(|&i| Literal::u16_unsuffixed(i as u16));
+    let nr = table.syscalls.iter().map(|s| {
+        let ident = Ident::new(&s.name, Span::call_site());
+        let no = Literal::u64_unsuffixed(s.number);
+        let doc = format!("`{}`", s.prototype);
+        quote!(#[doc = #doc] pub const #ident: u64 = #no;)
+    });
+    let per_syscall = table
+        .syscalls
+        .iter()
+        .enumerate()
+        .map(|(i, s)| syscall_items(s, i));
+    let variants = table.syscalls.iter().map(|s| {
+        let ty = format_ident!("{}", s.type_name());
+        let args = format_ident!("{}Args", s.type_name());
+        let doc = format!("`{}`", s.prototype);
+        quote!(#[doc = #doc] #ty(#args))
+    });
+    let arms = table.syscalls.iter().map(|s| {
+        let ty = format_ident!("{}", s.type_name());
+        let no = Literal::u64_unsuffixed(s.number);
+        quote!(#no => ::core::option::Option::Some(Call::#ty(#krate::SyscallArgs::from_raw(&ctx.args))))
+    });
+    let table_doc = format!(
+        "The `{name}` table: {n} syscalls on the {} ABI, from `{}`.",
+        table.abi,
+        path.file_name()
+            .map(|f| f.to_string_lossy())
+            .unwrap_or_default()
+    );
+    let n_lit = Literal::usize_unsuffixed(n);
+    quote! {
+        const _: &[u8] = ::core::include_bytes!(#path_str);
+
+        #[doc = #table_doc]
+        #[allow(dead_code)]
+        pub static TABLE: #krate::Table = #krate::Table {
+            name: #name,
+            abi: #abi,
+            syscalls: &SYSCALLS,
+            by_name_index: &[#(#by_name),*],
+        };
+
+        /// Every syscall's metadata, sorted by number.
+        #[allow(dead_code)]
+        pub static SYSCALLS: [#krate::SyscallInfo; #n_lit] = [#(#infos),*];
+
+        /// The syscall numbers, by the table's names.
+        #[allow(dead_code, non_upper_case_globals)]
+        pub mod nr {
+            #(#nr)*
+        }
+
+        /// The name of syscall `no`, if the table has it.
+        #[allow(dead_code)]
+        pub fn name_of(no: u64) -> ::core::option::Option<&'static str> {
+            TABLE.by_number(no).map(|s| s.name)
+        }
+
+        /// The number of the syscall named `name`, if the table has it.
+        #[allow(dead_code)]
+        pub fn number_of(name: &str) -> ::core::option::Option<u64> {
+            TABLE.by_name(name).map(|s| s.no)
+        }
+
+        /// One syscall with its typed arguments.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        #[allow(dead_code)]
+        pub enum Call {
+            #(#variants),*
+        }
+
+        impl Call {
+            /// Decodes a context of this table into a typed call; `None` for
+            /// an unknown number or another table's context.
+            #[allow(dead_code)]
+            pub fn from_ctx(ctx: &#krate::SyscallCtx) -> ::core::option::Option<Call> {
+                if !::core::ptr::eq(ctx.table, &TABLE) {
+                    return ::core::option::Option::None;
+                }
+                match ctx.no {
+                    #(#arms,)*
+                    _ => ::core::option::Option::None,
+                }
+            }
+        }
+
+        #(#per_syscall)*
+    }
+}
+
+fn abi_tokens(abi: Abi) -> TokenStream {
+    let v = format_ident!("{}", format!("{abi:?}"));
+    quote!(::syscalls2::Abi::#v)
+}
+
+fn class_tokens(class: ArgClass) -> TokenStream {
+    let k = quote!(::syscalls2::ArgClass);
+    match class {
+        ArgClass::Int { signed, bits } => {
+            let bits = Literal::u8_unsuffixed(bits);
+            quote!(#k::Int { signed: #signed, bits: #bits })
+        }
+        other => {
+            let v = format_ident!("{}", format!("{other:?}"));
+            quote!(#k::#v)
+        }
+    }
+}
+
+fn info_tokens(s: &ResolvedSyscall) -> TokenStream {
+    let krate = quote!(::syscalls2);
+    let no = Literal::u64_unsuffixed(s.number);
+    let (name, rettype, prototype) = (&s.name, &s.rettype, &s.prototype);
+    let signature = s.signature();
+    let args = s.args.iter().map(|a| {
+        let (aname, ctype, pointee) = (&a.name, &a.ctype, a.ctype_class.pointee());
+        let class = class_tokens(a.class);
+        let (slot, slots) = (Literal::u8_unsuffixed(a.slot), Literal::u8_unsuffixed(a.slots));
+        quote!(#krate::ArgInfo { name: #aname, ctype: #ctype, class: #class, pointee: #pointee, slot: #slot, slots: #slots })
+    });
+    let r = s.returns;
+    let (noreturn, on_success, double) = (r.noreturn, r.noreturn_on_success, r.double_return);
+    quote! {
+        #krate::SyscallInfo {
+            no: #no,
+            name: #name,
+            rettype: #rettype,
+            args: &[#(#args),*],
+            returns: #krate::ReturnKind { noreturn: #noreturn, noreturn_on_success: #on_success, double_return: #double },
+            signature: #signature,
+            prototype: #prototype,
+        }
+    }
+}
+
+/// The argument struct, the marker type and the registration functions of
+/// one syscall.
+fn syscall_items(s: &ResolvedSyscall, index: usize) -> TokenStream {
+    let krate = quote!(::syscalls2);
+    let ty = format_ident!("{}", s.type_name());
+    let args_ty = format_ident!("{}Args", s.type_name());
+    let typed: Vec<_> = s.args.iter().filter(|a| a.rust_type().is_some()).collect();
+    let fields = typed.iter().map(|a| {
+        let field: TokenStream = a.field.parse().expect("field names are identifiers");
+        let rty: TokenStream = rust_type_path(a.rust_type().unwrap_or_default());
+        let doc = format!("`{} {}`", a.ctype, a.name);
+        quote!(#[doc = #doc] pub #field: #rty)
+    });
+    let inits = s
+        .args
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| a.rust_type().is_some())
+        .map(|(i, a)| {
+            let field: TokenStream = a.field.parse().expect("field names are identifiers");
+            let i = Literal::usize_unsuffixed(i);
+            quote!(#field: #krate::ArgValue::from_raw(raw[#i]))
+        });
+    let raw_name = if typed.is_empty() {
+        quote!(_raw)
+    } else {
+        quote!(raw)
+    };
+    let inits: Vec<_> = inits.collect();
+    let proto_doc = format!("`{}`", s.prototype);
+    let args_doc = format!("The arguments of `{}`: `{}`", s.name, s.prototype);
+    let marker_doc = format!(
+        "`{}` as a type, for `Engine::on_enter::<{}>`: `{}`",
+        s.name,
+        s.type_name(),
+        s.prototype
+    );
+    let enter = format_ident!("on_{}_enter", s.name);
+    let ret = format_ident!("on_{}_return", s.name);
+    let enter_doc = format!("Runs `f` when `{}` enters (PANDA's `{enter}`).", s.name);
+    let ret_doc = format!(
+        "Runs `f` when `{}` returns, with its return value (PANDA's `{ret}`).",
+        s.name
+    );
+    let index = Literal::usize_unsuffixed(index);
+    let (no, name) = (Literal::u64_unsuffixed(s.number), &s.name);
+    quote! {
+        #[doc = #args_doc]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        #[allow(dead_code)]
+        pub struct #args_ty { #(#fields),* }
+
+        impl #krate::SyscallArgs for #args_ty {
+            #[inline]
+            fn from_raw(#raw_name: &[u64; #krate::MAX_SLOTS]) -> Self {
+                #args_ty { #(#inits),* }
+            }
+        }
+
+        #[doc = #marker_doc]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        #[allow(dead_code)]
+        pub struct #ty;
+
+        #[allow(dead_code)]
+        impl #ty {
+            /// The number.
+            pub const NO: u64 = #no;
+            /// The name.
+            pub const NAME: &'static str = #name;
+        }
+
+        impl #krate::Syscall for #ty {
+            type Args = #args_ty;
+            fn table() -> &'static #krate::Table {
+                &TABLE
+            }
+            fn info() -> &'static #krate::SyscallInfo {
+                &SYSCALLS[#index]
+            }
+        }
+
+        #[doc = #enter_doc]
+        #[doc = ""]
+        #[doc = #proto_doc]
+        #[allow(dead_code, non_snake_case)]
+        pub fn #enter(
+            engine: &mut #krate::Engine,
+            f: impl FnMut(&mut dyn #krate::Cpu, u64, &#args_ty) + Send + 'static,
+        ) -> ::core::result::Result<#krate::HookId, #krate::HookError> {
+            engine.on_enter::<#ty>(f)
+        }
+
+        #[doc = #ret_doc]
+        #[doc = ""]
+        #[doc = #proto_doc]
+        #[allow(dead_code, non_snake_case)]
+        pub fn #ret(
+            engine: &mut #krate::Engine,
+            f: impl FnMut(&mut dyn #krate::Cpu, u64, &#args_ty, #krate::Retval) + Send + 'static,
+        ) -> ::core::result::Result<#krate::HookId, #krate::HookError> {
+            engine.on_return::<#ty>(f)
+        }
+    }
+}
+
+/// The path of a hook argument type: `u32` as is, `GuestPtr` in syscalls2.
+pub fn rust_type_path(ty: &str) -> TokenStream {
+    match ty {
+        "GuestPtr" => quote!(::syscalls2::GuestPtr),
+        prim => {
+            let ident = Ident::new(prim, Span::call_site());
+            quote!(#ident)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resolved(src: &str, file: &str) -> ResolvedTable {
+        let abi = Abi::from_table_file_name(file).unwrap();
+        resolve(&parse_table(src).unwrap(), abi, &profile_name(file)).unwrap()
+    }
+
+    fn expand_str(src: &str, file: &str) -> String {
+        expand(&resolved(src, file), Path::new(file)).to_string()
+    }
+
+    #[test]
+    fn args_parse() {
+        let a: TableArgs = syn::parse_str(r#""t.txt", abi = linux_x64, name = "myos""#).unwrap();
+        assert_eq!(a.path.value(), "t.txt");
+        assert_eq!(a.abi.unwrap().0, "linux_x64");
+        assert_eq!(a.name.as_deref(), Some("myos"));
+        let a: TableArgs = syn::parse_str(r#""t.txt", abi = "windows_x86""#).unwrap();
+        assert_eq!(a.abi.unwrap().0, "windows_x86");
+        let e = syn::parse_str::<TableArgs>(r#""t.txt", arch = x86"#)
+            .err()
+            .unwrap();
+        assert!(e.to_string().contains("unknown option `arch`"));
+    }
+
+    #[test]
+    fn profile_names_and_paths() {
+        assert_eq!(profile_name("linux_x86_prototypes.txt"), "linux_x86");
+        assert_eq!(profile_name("windows7_x64_prototypes.txt"), "windows7_x64");
+        assert_eq!(
+            table_path("a/b.txt", Path::new("/crate")),
+            PathBuf::from("/crate/a/b.txt")
+        );
+        assert_eq!(
+            table_path("/abs/b.txt", Path::new("/crate")),
+            PathBuf::from("/abs/b.txt")
+        );
+    }
+
+    #[test]
+    fn expansion_has_every_item() {
+        let out = expand_str(
+            "3 long sys_read(unsigned int fd, char __user *buf, size_t count);\n// @noreturn\n1 long sys_exit(int error_code);\n",
+            "linux_x86_prototypes.txt",
+        );
+        for needle in [
+            "pub static TABLE : :: syscalls2 :: Table",
+            "name : \"linux_x86\"",
+            "abi : :: syscalls2 :: Abi :: LinuxX86",
+            "pub const sys_read : u64 = 3",
+            "pub struct SysReadArgs { # [doc = \"`unsigned int fd`\"] pub fd : u32",
+            "pub buf : :: syscalls2 :: GuestPtr",
+            "pub count : u64",
+            "pub struct SysRead ;",
+            "pub fn on_sys_read_enter",
+            "pub fn on_sys_exit_return",
+            "signature : \"u32,GuestPtr,u64\"",
+            "noreturn : true",
+            "class : :: syscalls2 :: ArgClass :: Int { signed : false , bits : 32 }",
+            "class : :: syscalls2 :: ArgClass :: Buf",
+            "3 => :: core :: option :: Option :: Some (Call :: SysRead",
+            // Sorted: exit (1) is SYSCALLS[0], read (3) SYSCALLS[1].
+            "& SYSCALLS [1]",
+        ] {
+            assert!(out.contains(needle), "missing `{needle}` in\n{out}");
+        }
+        // The prototype is each item's rustdoc.
+        assert!(out.contains(
+            "# [doc = \"`3 long sys_read(unsigned int fd, char __user *buf, size_t count);`\"]"
+        ));
+    }
+
+    #[test]
+    fn pairs_are_decoded_from_their_slots() {
+        let src =
+            "180 long sys_pread64(unsigned int fd, char __user *buf, size_t count, loff_t pos);";
+        let arm = expand_str(src, "linux_arm_prototypes.txt");
+        assert!(arm.contains("name : \"pos\" , ctype : \"loff_t\" , class : :: syscalls2 :: ArgClass :: Int { signed : true , bits : 64 } , pointee : \"\" , slot : 4 , slots : 2"), "{arm}");
+        assert!(arm.contains("pos : :: syscalls2 :: ArgValue :: from_raw (raw [3])"));
+    }
+
+    #[test]
+    fn windows_fields_are_snake_case() {
+        let out = expand_str(
+            "273 NTSTATUS NtReadFile (HANDLE FileHandle, HANDLE Event, PIO_APC_ROUTINE ApcRoutine, PVOID ApcContext, PIO_STATUS_BLOCK IoStatusBlock, PVOID Buffer, ULONG Length, PLARGE_INTEGER ByteOffset, PULONG Key);",
+            "windows7_x86_prototypes.txt",
+        );
+        assert!(out.contains("pub file_handle : u64"), "{out}");
+        assert!(out.contains("pub length : u32"));
+        assert!(out.contains("pub fn on_NtReadFile_enter"));
+        assert!(out.contains("pointee : \"IO_STATUS_BLOCK\""));
+        assert!(out.contains("class : :: syscalls2 :: ArgClass :: FnPtr"));
+    }
+
+    #[test]
+    fn load_reports_file_line_and_column() {
+        let dir = std::env::temp_dir().join(format!("s2-macro-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("linux_x86_prototypes.txt"),
+            "1 long a(void);\n2 long b(int x;\n",
+        )
+        .unwrap();
+        std::fs::write(dir.join("odd_prototypes.txt"), "1 long a(void);\n").unwrap();
+        let args = |s: &str| syn::parse_str::<TableArgs>(s).unwrap();
+        let e = load(&args(r#""linux_x86_prototypes.txt""#), &dir)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("linux_x86_prototypes.txt:2:15: expected"), "{e}");
+        let e = load(&args(r#""odd_prototypes.txt""#), &dir)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            e.contains("cannot tell the ABI of `odd_prototypes.txt`"),
+            "{e}"
+        );
+        assert!(load(&args(r#""odd_prototypes.txt", abi = linux_arm"#), &dir).is_ok());
+        let e = load(&args(r#""missing_prototypes.txt""#), &dir)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            e.contains(&format!(
+                "cannot read the syscall table {}",
+                dir.join("missing_prototypes.txt").display()
+            )),
+            "{e}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
