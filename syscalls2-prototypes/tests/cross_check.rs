@@ -231,6 +231,18 @@ fn generated_tables_parse_and_validate() {
                 path.display(),
                 p.line
             );
+            // The generator writes each annotation on the line right before its
+            // prototype; one further up would have strayed from another call.
+            for (i, a) in p.annotations.iter().rev().enumerate() {
+                assert_eq!(
+                    a.line + 1 + i,
+                    p.line,
+                    "{}:{}: stray annotation @{}",
+                    path.display(),
+                    a.line,
+                    a.name
+                );
+            }
         }
     }
 }

@@ -211,10 +211,12 @@ impl Table {
                     let _ = writeln!(out, "// NOT IMPLEMENTED: {} {}{note}", l.number, l.name);
                 }
                 Kind::NoSignature => {
-                    if let Some(a) = annotation_for(&l.name) {
-                        let _ = writeln!(out, "// {a}");
-                    }
-                    let _ = writeln!(out, "// NO SIGNATURE: {} {}{note}", l.number, l.name);
+                    // No `// @...` line here: a parser would carry it over the
+                    // comment to the next prototype. Say it inside the comment.
+                    let ann = annotation_for(&l.name)
+                        .map(|a| format!(" [{a}]"))
+                        .unwrap_or_default();
+                    let _ = writeln!(out, "// NO SIGNATURE: {} {}{note}{ann}", l.number, l.name);
                 }
                 Kind::Prototype => {
                     if let Some(a) = annotation_for(&l.name) {
@@ -377,13 +379,15 @@ mod tests {
                 mk(1, "sys_exit", Kind::Prototype, vec!["int error_code"]),
                 mk(17, "break", Kind::NotImplemented, vec![]),
                 mk(9, "sys_mystery", Kind::NoSignature, vec![]),
+                mk(10, "NtContinueEx", Kind::NoSignature, vec![]),
             ],
             space_before_paren: false,
         };
         assert_eq!(
             t.render(),
             "// generated\n// @noreturn\n1 long sys_exit(int error_code);\n// @doublereturn\n\
-             2 long sys_fork(void);\n// NO SIGNATURE: 9 sys_mystery\n// NOT IMPLEMENTED: 17 break\n"
+             2 long sys_fork(void);\n// NO SIGNATURE: 9 sys_mystery\n\
+             // NO SIGNATURE: 10 NtContinueEx [@noreturn-on-success]\n// NOT IMPLEMENTED: 17 break\n"
         );
     }
 
