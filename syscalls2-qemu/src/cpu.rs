@@ -1,0 +1,362 @@
+//! [`Cpu`] over QEMU's plugin API: registers by name, guest virtual memory.
+
+use qemu_plugin::sys::{
+    qemu_plugin_get_registers, qemu_plugin_read_memory_vaddr, qemu_plugin_read_register,
+    qemu_plugin_reg_descriptor, qemu_plugin_register, GArray, GByteArray,
+};
+use std::cell::Cell;
+use std::collections::HashMap;
+use std::ffi::CStr;
+use syscalls2::{Cpu, MemError, Mode, Reg};
+
+// glib, from the QEMU binary the plugin is loaded into.
+extern "C" {
+    fn g_byte_array_new() -> *mut GByteArray;
+    fn g_array_free(array: *mut GArray, free_segment: bool) -> *mut u8;
+    fn g_byte_array_set_size(array: *mut GByteArray, len: u32) -> *mut GByteArray;
+}
+
+/// The guest architecture, from the QEMU target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// `qemu-system-x86_64`.
+    X86_64,
+    /// `qemu-system-i386`.
+    I386,
+    /// `qemu-system-arm` (AArch32, ARM and Thumb).
+    Arm,
+    /// `qemu-system-aarch64` (AArch64 processes only).
+    Aarch64,
+}
+
+impl Target {
+    /// The target of QEMU's `target_name` (`"x86_64"`, `"i386-softmmu"`).
+    pub fn from_qemu(name: &str) -> Option<Target> {
+        let name = name.trim_end_matches("-softmmu");
+        Some(match name {
+            "x86_64" => Target::X86_64,
+            "i386" => Target::I386,
+            "arm" => Target::Arm,
+            "aarch64" => Target::Aarch64,
+            _ => return None,
+        })
+    }
+
+    /// The default profile name and its compat profile.
+    pub fn default_profile(self) -> (&'static str, Option<&'static str>) {
+        match self {
+            Target::X86_64 => ("linux_x64", Some("linux_x86")),
+            Target::I386 => ("linux_x86", None),
+            Target::Arm => ("linux_arm", None),
+            // AArch32 processes on an AArch64 guest are not decoded: the
+            // plugin API shows the AArch64 register file only.
+            Target::Aarch64 => ("linux_arm64", None),
+        }
+    }
+
+    /// The QEMU (gdbstub) name of `reg` on this target.
+    fn reg_name(self, reg: Reg) -> String {
+        match (self, reg) {
+            (Target::I386, r) => {
+                let n = r.name();
+                match n.as_str() {
+                    "rax" | "rbx" | "rcx" | "rdx" | "rsi" | "rdi" | "rbp" | "rsp" => {
+                        format!("e{}", &n[1..])
+                    }
+                    _ => n,
+                }
+            }
+            (Target::Arm, Reg::Arm(13)) => "sp".into(),
+            (Target::Arm, Reg::Arm(14)) => "lr".into(),
+            (Target::Arm, Reg::Arm(15)) => "pc".into(),
+            (_, r) => r.name(),
+        }
+    }
+
+    /// Every register the decoders may read on this target.
+    fn regs(self) -> Vec<Reg> {
+        match self {
+            Target::X86_64 => vec![
+                Reg::Rax,
+                Reg::Rbx,
+                Reg::Rcx,
+                Reg::Rdx,
+                Reg::Rsi,
+                Reg::Rdi,
+                Reg::Rbp,
+                Reg::Rsp,
+                Reg::R8,
+                Reg::R9,
+                Reg::R10,
+                Reg::R11,
+            ],
+            Target::I386 => vec![
+                Reg::Rax,
+                Reg::Rbx,
+                Reg::Rcx,
+                Reg::Rdx,
+                Reg::Rsi,
+                Reg::Rdi,
+                Reg::Rbp,
+                Reg::Rsp,
+            ],
+            Target::Arm => (0..16).map(Reg::Arm).collect(),
+            Target::Aarch64 => (0..31).map(Reg::X).chain([Reg::Sp]).collect(),
+        }
+    }
+}
+
+type Handle = *mut qemu_plugin_register;
+
+/// One vCPU's register handles, looked up by name at vCPU init.
+pub struct RegMap {
+    target: Target,
+    by_reg: HashMap<Reg, Handle>,
+    /// x86: `cs`; ARM/AArch64: `cpsr`.
+    mode: Option<Handle>,
+    /// x86: `cr3`; ARM: `TTBR0` (non-LPAE); AArch64: `TTBR0_EL1`.
+    asid: Option<Handle>,
+    /// Every register name QEMU offered, for diagnostics.
+    pub names: Vec<String>,
+}
+
+// SAFETY: the handles are opaque register numbers QEMU hands out, valid for
+// the lifetime of the vCPU and read only on that vCPU's thread.
+unsafe impl Send for RegMap {}
+unsafe impl Sync for RegMap {}
+
+impl RegMap {
+    /// Reads QEMU's register list for the current vCPU (call from a vCPU
+    /// init callback).
+    pub fn for_current_vcpu(target: Target) -> RegMap {
+        let mut all: HashMap<String, Handle> = HashMap::new();
+        let mut names = Vec::new();
+        // SAFETY: called in a vCPU context; the GArray holds descriptors.
+        unsafe {
+            let array = qemu_plugin_get_registers();
+            if !array.is_null() {
+                let descs = std::slice::from_raw_parts(
+                    (*array).data as *const qemu_plugin_reg_descriptor,
+                    (*array).len as usize,
+                );
+                for d in descs {
+                    let name = CStr::from_ptr(d.name).to_string_lossy().into_owned();
+                    names.push(name.clone());
+                    all.entry(name).or_insert(d.handle);
+                }
+                g_array_free(array, true);
+            }
+        }
+        let find = |candidates: &[&str]| {
+            candidates
+                .iter()
+                .find_map(|n| all.get(*n).copied())
+                .or_else(|| {
+                    // Case-insensitive fallback (system registers are upper case).
+                    candidates.iter().find_map(|n| {
+                        all.iter()
+                            .find(|(k, _)| k.eq_ignore_ascii_case(n))
+                            .map(|(_, h)| *h)
+                    })
+                })
+        };
+        let by_reg = target
+            .regs()
+            .into_iter()
+            .filter_map(|r| find(&[&target.reg_name(r)]).map(|h| (r, h)))
+            .collect();
+        let (mode, asid) = match target {
+            Target::X86_64 | Target::I386 => (find(&["cs"]), find(&["cr3"])),
+            Target::Arm => (find(&["cpsr"]), find(&["TTBR0", "TTBR0_EL1", "TTBR0_S"])),
+            Target::Aarch64 => (find(&["cpsr"]), find(&["TTBR0_EL1"])),
+        };
+        RegMap {
+            target,
+            by_reg,
+            mode,
+            asid,
+            names,
+        }
+    }
+
+    /// Names of the registers this backend needs and QEMU did not offer.
+    pub fn missing(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .target
+            .regs()
+            .into_iter()
+            .filter(|r| !self.by_reg.contains_key(r))
+            .map(|r| self.target.reg_name(r))
+            .collect();
+        if self.mode.is_none() {
+            out.push("mode register (cs/cpsr)".into());
+        }
+        if self.asid.is_none() {
+            out.push("asid register (cr3/TTBR0)".into());
+        }
+        out
+    }
+}
+
+thread_local! {
+    /// A scratch byte array per vCPU thread, owned by glib.
+    static SCRATCH: Cell<*mut GByteArray> = const { Cell::new(std::ptr::null_mut()) };
+}
+
+fn scratch() -> *mut GByteArray {
+    SCRATCH.with(|s| {
+        if s.get().is_null() {
+            // SAFETY: glib allocation, kept for the thread's lifetime.
+            s.set(unsafe { g_byte_array_new() });
+        }
+        s.get()
+    })
+}
+
+/// Reads one register of the current vCPU, little-endian targets only.
+fn read_handle(handle: Handle) -> Option<u64> {
+    let buf = scratch();
+    // SAFETY: `buf` is a live GByteArray; QEMU appends the register's bytes.
+    unsafe {
+        g_byte_array_set_size(buf, 0);
+        let n = qemu_plugin_read_register(handle, buf);
+        if n <= 0 {
+            return None;
+        }
+        let bytes = std::slice::from_raw_parts((*buf).data, (*buf).len as usize);
+        let mut v = [0u8; 8];
+        let k = bytes.len().min(8);
+        v[..k].copy_from_slice(&bytes[..k]);
+        Some(u64::from_le_bytes(v))
+    }
+}
+
+/// Reads guest virtual memory of the current vCPU, page by page.
+pub fn read_vaddr(addr: u64, out: &mut [u8]) -> Result<(), MemError> {
+    let buf = scratch();
+    let mut done = 0usize;
+    while done < out.len() {
+        let at = addr.wrapping_add(done as u64);
+        let in_page = (0x1000 - (at & 0xfff)) as usize;
+        let n = in_page.min(out.len() - done);
+        // SAFETY: QEMU resizes `buf` to `n` bytes and fills it.
+        let ok = unsafe {
+            g_byte_array_set_size(buf, 0);
+            qemu_plugin_read_memory_vaddr(at, buf, n)
+        };
+        if !ok {
+            return Err(MemError { addr: at });
+        }
+        // SAFETY: on success the array holds `n` bytes.
+        let src = unsafe { std::slice::from_raw_parts((*buf).data, n) };
+        out[done..done + n].copy_from_slice(src);
+        done += n;
+    }
+    Ok(())
+}
+
+/// One vCPU, during one callback.
+pub struct QemuCpu<'a> {
+    regs: &'a RegMap,
+    vcpu: u32,
+    pc: u64,
+    code: Option<(u64, &'a [u8])>,
+}
+
+impl<'a> QemuCpu<'a> {
+    /// The vCPU `vcpu` at `pc`, whose registers are `regs`. Only valid inside
+    /// a callback registered with `QEMU_PLUGIN_CB_R_REGS`.
+    pub fn new(regs: &'a RegMap, vcpu: u32, pc: u64) -> Self {
+        QemuCpu {
+            regs,
+            vcpu,
+            pc,
+            code: None,
+        }
+    }
+
+    /// Code bytes at `addr`, captured at translation time: reads there that
+    /// the guest page walk refuses are served from them.
+    pub fn set_code(&mut self, addr: u64, bytes: &'a [u8]) {
+        self.code = Some((addr, bytes));
+    }
+
+    fn special(&self, h: Option<Handle>) -> u64 {
+        h.and_then(read_handle).unwrap_or(0)
+    }
+
+    /// The raw value of the mode register (`cs`, `cpsr`).
+    pub fn mode_reg(&self) -> u64 {
+        self.special(self.regs.mode)
+    }
+}
+
+impl Cpu for QemuCpu<'_> {
+    fn reg(&mut self, reg: Reg) -> u64 {
+        self.regs
+            .by_reg
+            .get(&reg)
+            .and_then(|&h| read_handle(h))
+            .unwrap_or(0)
+    }
+
+    fn read_mem(&mut self, addr: u64, buf: &mut [u8]) -> Result<(), MemError> {
+        let err = match read_vaddr(addr, buf) {
+            Ok(()) => return Ok(()),
+            Err(e) => e,
+        };
+        if let Some((at, code)) = self.code {
+            let off = addr.wrapping_sub(at) as usize;
+            if addr >= at && off + buf.len() <= code.len() {
+                buf.copy_from_slice(&code[off..off + buf.len()]);
+                return Ok(());
+            }
+        }
+        Err(err)
+    }
+
+    fn pc(&mut self) -> u64 {
+        self.pc
+    }
+
+    /// x86: CR3 without its flag bits (PCID in 0..11; on x86_64 also bit 12,
+    /// which the kernel's page-table isolation flips between the user and
+    /// kernel copies of one process's page tables). ARM: TTBR0 & 0xffffc000
+    /// (the short-descriptor base; this kernel runs without LPAE). AArch64:
+    /// TTBR0_EL1 without the ASID field (bits 48..63) and CnP (bit 0).
+    fn asid(&mut self) -> u64 {
+        let v = self.special(self.regs.asid);
+        match self.regs.target {
+            Target::X86_64 => v & !0x1fff,
+            Target::I386 => v & !0xfff,
+            Target::Arm => v & 0xffff_c000,
+            Target::Aarch64 => v & 0x0000_ffff_ffff_fffe,
+        }
+    }
+
+    /// x86_64: `wide` unless CS is the 32-bit user selector 0x23 (CS.L is
+    /// not visible through the plugin API; Linux's user selectors are 0x33
+    /// for 64-bit and 0x23 for compatibility mode). ARM: `thumb` is CPSR.T
+    /// (bit 5). AArch64: `wide` when PSTATE.nRW (bit 4) is 0.
+    fn mode(&mut self) -> Mode {
+        match self.regs.target {
+            Target::X86_64 => Mode {
+                wide: self.mode_reg() & 0xffff != 0x23,
+                ..Mode::default()
+            },
+            Target::I386 => Mode::default(),
+            Target::Arm => Mode {
+                thumb: self.mode_reg() & (1 << 5) != 0,
+                ..Mode::default()
+            },
+            Target::Aarch64 => Mode {
+                wide: self.mode_reg() & (1 << 4) == 0,
+                ..Mode::default()
+            },
+        }
+    }
+
+    fn index(&self) -> u32 {
+        self.vcpu
+    }
+}

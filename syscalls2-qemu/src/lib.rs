@@ -1,0 +1,114 @@
+//! # syscalls2-qemu
+//!
+//! syscalls2 as a QEMU TCG plugin: every system call of a Linux guest
+//! decoded by the syscalls2 engine, on a stock `qemu-system-*` (10.0 or
+//! later, plugin API v4), with returns paired to their enters.
+//!
+//! ```text
+//! cargo build --release -p syscalls2-qemu-plugin
+//! qemu-system-x86_64 -kernel ... -plugin target/release/libsyscalls2_qemu_plugin.so,log=trace.txt
+//! ```
+//!
+//! ## Arguments
+//!
+//! | argument | meaning |
+//! |---|---|
+//! | `profile=NAME` | the profile (`linux_x64`, ...); default from the QEMU target: x86_64 → `linux_x64` with compat `linux_x86`, i386 → `linux_x86`, arm → `linux_arm`, aarch64 → `linux_arm64` |
+//! | `log=PATH` | where the trace goes (default: stderr); `log=none` for no trace |
+//! | `format=strace\|jsonl` | strace lines (`[asid] openat(-100, "/etc/hostname", 0, 0) = 3`) or one JSON object per enter and per return (below) |
+//! | `asid=0x...` | only this address space (repeatable) |
+//! | `after=TEXT` | trace nothing until a `write` containing TEXT, then only the processes the writer forks after it, and their descendants (through fork, clone and exec); `until=TEXT` stops at the writer's next write containing TEXT |
+//! | `record=PATH` | write the traced events as a syscalls2 fixture (`syscalls2_core::fixture`); `record_max=N` caps them (default 600) |
+//! | `returns=sites\|every-block` | how return sites are instrumented (below; default `sites`) |
+//! | `stats=PATH` | where the exit summary goes (default: stderr) |
+//!
+//! QEMU separates plugin arguments with commas, so a TEXT cannot contain one.
+//!
+//! The `jsonl` events: `{"ev":"enter"|"return", "vcpu", "asid", "pc", "sp",
+//! "insn", "no", "name", "args", "line"}`; a return also has `"ret"`,
+//! `"errno"`, `"child"` and `"ret_asid"` (the address space it returned in:
+//! the child's, for a fork's child). `line` is the strace rendering, at the
+//! return (at the enter for calls that never return, and for `execve`,
+//! whose success does not return). The last line is `{"ev":"exit", ...}`
+//! with the engine's counters and the calls still pending.
+//!
+//! ## Instrumentation
+//!
+//! Only at translation time. Each translated instruction's bytes go through
+//! [`syscalls2::abi::find_syscall_insn`]; a syscall instruction gets an
+//! execution callback (reading registers) that calls
+//! [`Engine::on_syscall`](syscalls2::Engine::on_syscall). On 32-bit ARM the
+//! state (ARM or Thumb) is not known at translation time: a 2-byte
+//! instruction is tried as Thumb `svc`, a 4-byte one as ARM `svc`, and the
+//! callback drops an ARM match that executes in Thumb state (a Thumb-2
+//! instruction with the same bits).
+//!
+//! Returns: a syscall returns to the instruction after it (`pc + len`),
+//! except the i386 vDSO's `sysenter` (and the compat `syscall`), which
+//! returns to the landing pad after the next `int $0x80`. When a syscall
+//! instruction is translated, those addresses become *return sites*; a
+//! block that starts at a return site gets an execution callback that locks
+//! the engine and calls [`Engine::on_block`](syscalls2::Engine::on_block).
+//! Every other block runs uninstrumented. If a block at a new return site
+//! had already been translated (without the callback), the plugin flushes
+//! the translation cache with `qemu_plugin_reset` and registers its
+//! callbacks again; that happens a handful of times per boot (the count is
+//! in the exit summary). The alternative, `returns=every-block`, gives every
+//! block a callback that asks the engine's filter; see the crate README for
+//! the measured cost of both.
+//!
+//! With several vCPUs (`-smp 2`, multi-threaded TCG) the callbacks run
+//! concurrently: the engine is behind a mutex, taken only at syscall
+//! instructions and at return sites.
+//!
+//! ## Guest state
+//!
+//! Registers are read by their gdbstub names (`rax`, `eax` on i386, `r0`,
+//! `x0`), looked up once per vCPU. The address-space id: x86 CR3 without
+//! its flag bits (and bit 12 on x86_64, flipped by page-table isolation);
+//! ARM `TTBR0 & 0xffffc000`; AArch64 `TTBR0_EL1` without its ASID field.
+//! The x86_64 mode: a call made with CS = 0x23 (Linux's 32-bit user code
+//! selector) is a compat call; CS.L itself is not visible to plugins.
+//!
+//! ## Limitations
+//!
+//! - AArch32 processes on an AArch64 guest are not decoded: the plugin API
+//!   shows the AArch64 register file only.
+//! - Little-endian guests only (x86, ARM LE, AArch64 LE).
+//!
+//! ## As a library
+//!
+//! A cdylib crate that depends on `syscalls2` and `syscalls2-qemu`, writes
+//! `#[on_syscall]` functions and invokes [`plugin!`] is a QEMU plugin with
+//! those hooks (see `examples/qemu-hook-example`). The plugin's own
+//! arguments, trace and summary work as in the default plugin.
+
+#![warn(missing_docs)]
+
+mod cpu;
+mod plugin;
+
+pub use cpu::{QemuCpu, RegMap, Target};
+pub use plugin::{Config, Entry, Format, ReturnMode};
+pub use syscalls2;
+
+/// What the [`plugin!`] macro expands to. Not public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use qemu_plugin;
+}
+
+/// Makes the cdylib crate it is invoked in a QEMU plugin.
+///
+/// `syscalls2_qemu::plugin!();` installs the engine with every
+/// `#[on_syscall]` hook linked in; `syscalls2_qemu::plugin!(setup)` also
+/// calls `setup(&mut Engine)` at install, to register closures.
+#[macro_export]
+macro_rules! plugin {
+    () => {
+        $crate::plugin!(|_: &mut $crate::syscalls2::Engine| {});
+    };
+    ($setup:expr) => {
+        $crate::__private::qemu_plugin::register!($crate::Entry::new($setup));
+    };
+}
