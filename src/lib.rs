@@ -34,6 +34,11 @@
 
 #![warn(missing_docs)]
 
+mod errno;
+pub mod strace;
+
+pub use errno::{errno_name, ntstatus_name};
+
 pub use syscalls2_core::*;
 pub use syscalls2_macros::{on_syscall, syscall_table};
 /// The bundled OS profiles (see the `syscalls2-profiles` crate).

@@ -9,15 +9,20 @@ use crate::meta::{SyscallInfo, Table};
 /// [`SyscallCtx::retval`] filled in.
 #[derive(Clone, Copy, Debug)]
 pub struct SyscallCtx {
+    /// A number unique to this call in its engine: its enter and its
+    /// return (both returns of a fork) carry the same.
+    pub seq: u64,
     /// The syscall number.
     pub no: u64,
     /// The address of the syscall instruction.
     pub pc: u64,
-    /// The address space it was made in.
+    /// The address space it was made in; for a child's return (see
+    /// [`SyscallCtx::child`]), the child's.
     pub asid: u64,
     /// Where it returns.
     pub retaddr: u64,
-    /// The stack pointer it returns with: tells threads apart.
+    /// The stack pointer it returns with: tells threads apart. For a child's
+    /// return, the child's.
     pub sp: u64,
     /// The virtual CPU that made it.
     pub vcpu: u32,

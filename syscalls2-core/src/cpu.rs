@@ -82,6 +82,8 @@ impl Reg {
 
 /// The CPU mode bits an ABI decoder needs.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "fixture", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "fixture", serde(default))]
 pub struct Mode {
     /// ARM: the CPSR T bit (Thumb state). A Thumb `svc` is 2 bytes long.
     pub thumb: bool,
@@ -152,15 +154,29 @@ pub trait CpuExt: Cpu {
     }
 
     /// Reads a NUL-terminated byte string of at most `max` bytes (the NUL
-    /// excluded). Reads page by page, so a string ending just before an
-    /// unmapped page is read in full.
+    /// excluded). Reads in small chunks that never cross a page, so that a
+    /// string ending just before an unmapped page is read in full, and only
+    /// the bytes up to the NUL are read (a recording stays small).
     fn read_cstr(&mut self, addr: u64, max: usize) -> Result<Vec<u8>, MemError> {
+        const CHUNK: u64 = 64;
         let mut out = Vec::new();
         let mut at = addr;
         while out.len() < max {
-            let to_page_end = (0x1000 - (at & 0xfff)) as usize;
-            let mut chunk = vec![0; to_page_end.min(max - out.len())];
-            self.read_mem(at, &mut chunk)?;
+            let to_boundary = CHUNK - (at % CHUNK);
+            let mut chunk = vec![0; (to_boundary as usize).min(max - out.len())];
+            if self.read_mem(at, &mut chunk).is_err() {
+                // Part of the chunk may be readable: go byte by byte.
+                for _ in 0..chunk.len() {
+                    let mut b = [0u8];
+                    self.read_mem(at, &mut b)?;
+                    if b[0] == 0 {
+                        return Ok(out);
+                    }
+                    out.push(b[0]);
+                    at = at.wrapping_add(1);
+                }
+                continue;
+            }
             if let Some(nul) = chunk.iter().position(|&b| b == 0) {
                 out.extend_from_slice(&chunk[..nul]);
                 return Ok(out);

@@ -174,6 +174,7 @@ pub struct Engine {
     /// yet, with its sequence number.
     exec_watch: Vec<Option<(u32, u64)>>,
     next_hook: u64,
+    next_seq: u64,
     stats: Stats,
 }
 
@@ -190,6 +191,7 @@ impl Engine {
             pending: Pending::new(DEFAULT_CAPACITY),
             exec_watch: Vec::new(),
             next_hook: 0,
+            next_seq: 0,
             stats: Stats::default(),
         };
         for hook in STATIC_HOOKS.iter() {
@@ -310,7 +312,9 @@ impl Engine {
             Some(info) => abi.read_args(cpu, &entry, info.args),
             None => raw_slots(abi, cpu, &entry),
         };
+        self.next_seq += 1;
         let ctx = SyscallCtx {
+            seq: self.next_seq,
             no: entry.number,
             pc,
             asid,
@@ -414,6 +418,10 @@ impl Engine {
         let mut ctx = entry.ctx;
         ctx.retval = Some(retval);
         ctx.child = child;
+        if child {
+            ctx.asid = asid;
+            ctx.sp = sp;
+        }
         let (p, index, done) = if entry.double {
             if child {
                 entry.child_done = true;

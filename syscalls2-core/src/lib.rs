@@ -14,9 +14,12 @@ mod args;
 mod context;
 pub mod cpu;
 mod engine;
+#[cfg(feature = "fixture")]
+pub mod fixture;
 mod hooks;
 pub mod meta;
 mod pending;
+pub mod windows;
 
 pub use abi::{Abi, Arch, Entry, Os, Retval, SyscallInsn, MAX_SLOTS};
 pub use args::{ArgValue, GuestPtr, Syscall, SyscallArgs, MAX_CSTR};

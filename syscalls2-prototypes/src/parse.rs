@@ -19,6 +19,8 @@ pub struct TableSource {
     /// FreeBSD's placeholder lines (`252 AUE_POLL OBSOL openbsd_poll`):
     /// numbers with no callable syscall.
     pub placeholders: Vec<Placeholder>,
+    /// Annotations not directly followed by a prototype.
+    pub dangling: Vec<Annotation>,
 }
 
 /// One syscall prototype line.
@@ -221,9 +223,12 @@ pub fn parse_table(source: &str) -> Result<TableSource, ParseError> {
                     .unwrap_or(0);
                 out.placeholders.push(Placeholder { number, line });
             }
-            // Ordinary comments keep annotations pending (a header comment
-            // may sit between an annotation and its prototype); blank lines
-            // do too.
+            // An annotation belongs to the prototype on the next line: any
+            // other line in between leaves it dangling, which `validate`
+            // reports.
+            Rule::comment | Rule::blank if !pending.is_empty() => {
+                out.dangling.append(&mut pending);
+            }
             _ => {}
         }
     }
@@ -377,7 +382,17 @@ impl TableSource {
     /// one number, or one name; an unknown annotation; an annotation that no
     /// prototype follows.
     pub fn validate(&self) -> Vec<Diagnostic> {
-        let mut out = Vec::new();
+        let mut out: Vec<Diagnostic> = self
+            .dangling
+            .iter()
+            .map(|a| Diagnostic {
+                line: a.line,
+                message: format!(
+                    "annotation `@{}` is not directly followed by a prototype",
+                    a.name
+                ),
+            })
+            .collect();
         let mut numbers: HashMap<u64, &Prototype> = HashMap::new();
         let mut names: HashMap<&str, &Prototype> = HashMap::new();
         for p in &self.prototypes {

@@ -1,0 +1,243 @@
+//! The hand-written fixtures: every profile's ABI decoded as documented, and
+//! the pairing cases PANDA gets wrong. Each assertion is on what a user
+//! sees: the strace line (name, arguments, strings, return value), or the
+//! pairing of a return with its enter.
+
+mod common;
+use common::{load, run, run_with};
+use syscalls2::{profiles, Engine};
+
+fn lines(name: &str) -> Vec<String> {
+    run(name).lines
+}
+
+#[test]
+fn linux_x64_pairing_cases() {
+    let r = run("linux_x64_pairing.json");
+    let expected = [
+        // fork: the parent's return, then the child's in its own address space.
+        "[0x11000] clone(17, 0, NULL, NULL, 0) = 101",
+        "[0x22000] clone(17, 0, NULL, NULL, 0) = 0 (child)",
+        // Two threads at one return site: each return with its own enter.
+        "[0x11000] read(3, \"BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB\"..., 50) = 50",
+        "[0x11000] read(0, \"hello!\\n\", 100) = 7",
+        // A thread's clone: the child on its new stack, then the parent.
+        "[0x11000] clone(0x3d0f00, 20480, 0x7100, 0x7108, 29184) = 0 (child)",
+        "[0x11000] clone(0x3d0f00, 20480, 0x7100, 0x7108, 29184) = 102",
+        // vfork: the child first (same address space, same stack); its failed
+        // execve returns and is reported; then the parent.
+        "[0x11000] vfork() = 0 (child)",
+        "[0x11000] execve(\"/nonexistent\", [\"nonexistent\", \"-x\"], [] <unfinished ...>",
+        "[0x11000] execve(\"/nonexistent\", [\"nonexistent\", \"-x\"], []) = -1 ENOENT (No such file or directory)",
+        "[0x11000] exit_group(127) = ?",
+        "[0x11000] vfork() = 103",
+        // A successful execve: no return, nothing left pending.
+        "[0x11000] execve(\"/bin/true\", [\"true\"], [] <unfinished ...>",
+        "[0x33000] brk(0) = 0x800000",
+        // A signal handler's write in the middle of a read, then the restart.
+        "[0x11000] write(2, \"sig\\n\", 4) = 4",
+        "[0x11000] rt_sigreturn() = ?",
+        "[0x11000] read(0, \"abcd\\n\", 100) = 5",
+        // An unknown number.
+        "[0x11000] syscall_0x1092(1, 2, 3, 0, 0, 0) = -1 ENOSYS (Function not implemented)",
+        // Strings: readable, and not.
+        "[0x11000] openat(-100, \"/etc/hostname\", 0, 0) = 3",
+        "[0x11000] openat(-100, 0xdead0000, 0, 0) = -1 EFAULT (Bad address)",
+    ];
+    assert_eq!(r.lines, expected);
+    assert!(r.pending.is_empty(), "left pending: {:?}", r.pending);
+    assert_eq!(
+        r.stats.restarted, 1,
+        "the interrupted read was replaced by its restart"
+    );
+    assert_eq!(r.stats.exec_succeeded, 1);
+    assert_eq!(r.stats.unknown, 1);
+    assert_eq!(r.stats.noreturn, 2, "exit_group and rt_sigreturn");
+    // The threads' reads: each return carries its own enter's arguments.
+    let reads: Vec<(u64, i64, u64)> = r
+        .returns
+        .iter()
+        .filter(|c| c.name() == Some("sys_read"))
+        .map(|c| (c.args[0], c.retval.unwrap().value, c.sp))
+        .collect();
+    assert_eq!(reads, [(3, 50, 0x6000), (0, 7, 0x7000), (0, 5, 0x7000)]);
+    // A fork child's return is reported in the child's address space.
+    let forks: Vec<_> = r
+        .returns
+        .iter()
+        .filter(|c| c.name() == Some("sys_clone"))
+        .map(|c| (c.child, c.asid, c.sp))
+        .collect();
+    assert_eq!(
+        forks,
+        [
+            (false, 0x11000, 0x7ffc0000),
+            (true, 0x22000, 0x7ffc0000),
+            (true, 0x11000, 0x5000),
+            (false, 0x11000, 0x7ffc0000)
+        ]
+    );
+    // Enter and return(s) of one call share its sequence number.
+    let clone_seqs: Vec<u64> = r
+        .returns
+        .iter()
+        .filter(|c| c.name() == Some("sys_clone"))
+        .map(|c| c.seq)
+        .collect();
+    assert_eq!(clone_seqs[0], clone_seqs[1]);
+    assert_eq!(clone_seqs[2], clone_seqs[3]);
+    assert_ne!(clone_seqs[0], clone_seqs[2]);
+}
+
+#[test]
+fn pending_entries_are_bounded_oldest_first() {
+    let f = load("linux_x64_pairing.json");
+    // Room for two: the two threads' reads are pending at once with the
+    // fork... every enter past the capacity evicts the oldest entry.
+    let r = run_with(
+        &f,
+        Engine::new(&profiles::linux_x64::TABLE).with_capacity(1),
+    );
+    assert!(r.stats.evicted > 0);
+    // With one slot, thread 1's read is evicted by thread 2's: its return is
+    // not paired with anything (never with thread 2's enter).
+    let reads: Vec<(u64, i64)> = r
+        .returns
+        .iter()
+        .filter(|c| c.name() == Some("sys_read"))
+        .map(|c| (c.args[0], c.retval.unwrap().value))
+        .collect();
+    assert!(reads.contains(&(3, 50)), "{reads:?}");
+    assert!(
+        !reads.contains(&(3, 7)) && !reads.contains(&(0, 50)),
+        "a crossed pair: {reads:?}"
+    );
+    assert!(r.pending.len() <= 1);
+}
+
+#[test]
+fn linux_x86_int80_sysenter_and_register_pairs() {
+    assert_eq!(
+        lines("linux_x86_sysenter.json"),
+        [
+            "[0x11000] write(1, \"hello\\n\", 6) = 6",
+            "[0x11000] mmap_pgoff(0, 8192, 3, 34, 0xffffffff, 7) = 0xb7f00000",
+            "[0x11000] read(0, \"ok\\n\", 64) = 3",
+            "[0x11000] ia32_pread64(3, 0x80f2000, 16, 4096, 2) = -1 EBADF (Bad file descriptor)",
+        ]
+    );
+    let r = run("linux_x86_sysenter.json");
+    assert_eq!(
+        r.stats.restarted, 1,
+        "the sysenter read restarted through int $0x80"
+    );
+    assert!(r.pending.is_empty());
+}
+
+#[test]
+fn linux_arm_thumb_arm_pairs_and_oabi() {
+    assert_eq!(
+        lines("linux_arm_eabi.json"),
+        [
+            "[0x11000] write(1, \"hello\\n\", 6) = 6",
+            "[0x11000] pread64(3, \"0123456789abcdef\", 16, 8589938688) = 16",
+            "[0x11000] write(1, \"hi\\n\", 3) = -1 EACCES (Permission denied)",
+            "[0x11000] exit_group(3) = ?",
+        ]
+    );
+}
+
+#[test]
+fn linux_arm64_registers() {
+    assert_eq!(
+        lines("linux_arm64_hand.json"),
+        [
+            "[0x11000] openat(-100, \"/nonexistent\", 0, 0) = -1 ENOENT (No such file or directory)",
+            "[0x11000] pread64(3, \"0123456789abcdef\", 16, 8589938688) = 16",
+        ]
+    );
+}
+
+#[test]
+fn mips_o32_stack_arguments_error_flag_and_big_endian_pairs() {
+    let r = run("linux_mips_o32.json");
+    assert_eq!(
+        r.lines,
+        [
+            "[0x11000] write(1, \"hi\\n\", 3) = 3",
+            "[0x11000] openat(-100, \"/nonexistent\", 0, 0) = -1 ENOENT (No such file or directory)",
+            "[0x11000] pread64(3, \"0123456789abcdef\", 16, 8589938688) = 16",
+            "[0x22000] clone(17, 0, NULL, 0, NULL) = 0 (child)",
+            "[0x11000] clone(17, 0, NULL, 0, NULL) = 77",
+        ]
+    );
+}
+
+#[test]
+fn mips_n64_and_n32() {
+    assert_eq!(
+        lines("linux_mips64_n64.json"),
+        [
+            "[0x11000] openat(-100, \"/etc/hostname\", 0, 0) = 3",
+            "[0x11000] pread64(3, 0x120020000, 16, 8589938688) = -1 EBADF (Bad file descriptor)",
+        ]
+    );
+    assert_eq!(
+        lines("linux_mips64n32.json"),
+        [
+            "[0x11000] write(1, \"n32\", 3) = 3",
+            "[0x11000] pread64(3, \"0123456789abcdef\", 16, 8589938688) = 16"
+        ]
+    );
+}
+
+fn windows_lines(path: &str, handle: &str) -> Vec<String> {
+    let create = format!(
+        "[0x11000] NtCreateFile(0x12f000, 0x80100080, L\"{path}\", 0x12f040, NULL, 128, 1, 1, 96, NULL, 0) = 0x0 STATUS_SUCCESS"
+    );
+    vec![
+        create,
+        format!("[0x11000] NtReadFile({handle}, 0, NULL, NULL, 0x12f040, 0x150000, 512, NULL, NULL) = 0x0 STATUS_SUCCESS"),
+        format!("[0x11000] NtClose({handle}) = 0x0 STATUS_SUCCESS"),
+    ]
+}
+
+#[test]
+fn windows_x86_sysenter_profiles() {
+    let mut seven = windows_lines("\\\\??\\\\C:\\\\Users\\\\alice\\\\secret.txt", "124");
+    seven.push("[0x11000] NtReadFile(153, 0, NULL, NULL, 0x12f040, 0x150000, 512, NULL, NULL) = 0xc0000008 STATUS_INVALID_HANDLE".into());
+    assert_eq!(lines("windows7_x86_filereadmon.json"), seven);
+    let mut xp2 = windows_lines("\\\\??\\\\C:\\\\boot.ini", "124");
+    xp2.push(seven[3].clone());
+    assert_eq!(lines("windowsxp_sp2_x86.json"), xp2);
+    let mut xp3 = windows_lines("\\\\??\\\\C:\\\\WINDOWS\\\\system.ini", "124");
+    xp3.push(seven[3].clone());
+    assert_eq!(lines("windowsxp_sp3_x86.json"), xp3);
+}
+
+#[test]
+fn windows2000_int2e() {
+    assert_eq!(
+        lines("windows2000_x86.json"),
+        windows_lines("\\\\??\\\\C:\\\\autoexec.bat", "124")
+    );
+}
+
+#[test]
+fn windows_x64_register_and_stack_arguments() {
+    let expect = |path: &str| {
+        vec![
+            format!("[0x11000] NtCreateFile(0x2ff000, 0x80100080, L\"{path}\", 0x2ff080, NULL, 128, 1, 1, 96, NULL, 0) = 0x0 STATUS_SUCCESS"),
+            "[0x11000] NtReadFile(452, 0, NULL, NULL, 0x2ff080, 0x350000, 4096, NULL, NULL) = 0x0 STATUS_SUCCESS".to_string(),
+            "[0x11000] NtClose(452) = 0x0 STATUS_SUCCESS".to_string(),
+        ]
+    };
+    assert_eq!(
+        lines("windows7_x64.json"),
+        expect("\\\\??\\\\C:\\\\Users\\\\bob\\\\notes.txt")
+    );
+    assert_eq!(
+        lines("windows11_24h2_x64.json"),
+        expect("\\\\??\\\\C:\\\\Users\\\\carol\\\\todo.txt")
+    );
+}
