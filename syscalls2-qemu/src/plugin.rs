@@ -179,6 +179,8 @@ struct Filter {
     root: Option<u64>,
     stopped: bool,
     traced: HashSet<u64>,
+    /// Open fork-like calls of traced processes, by return address.
+    forking: HashMap<u64, u32>,
     /// Per vCPU: the traced address space that called execve.
     exec_from: Vec<Option<u64>>,
 }
@@ -226,6 +228,10 @@ impl Filter {
                 self.exec_from[v] = None;
             }
         }
+        let traced_or_root = self.traced.contains(&ctx.asid) || self.root == Some(ctx.asid);
+        if traced_or_root && ctx.info.is_some_and(|i| i.returns.double_return) {
+            *self.forking.entry(ctx.retaddr).or_default() += 1;
+        }
         let exec = ctx.info.is_some_and(|i| i.returns.noreturn_on_success);
         if exec && self.traced.contains(&ctx.asid) {
             self.exec_from[v] = Some(ctx.asid);
@@ -251,11 +257,23 @@ impl Filter {
         if self.after.is_none() || !self.active() {
             return;
         }
-        let parent_traced = self.traced.contains(&ctx.asid) || self.root == Some(ctx.asid);
-        if ctx.child && parent_traced {
-            if Some(ret_asid) != self.root {
-                self.traced.insert(ret_asid);
+        let double = ctx.info.is_some_and(|i| i.returns.double_return);
+        let waiting = self.forking.get(&ctx.retaddr).copied().unwrap_or(0);
+        if !double || waiting == 0 {
+            return;
+        }
+        // A traced fork's child (the engine reports it in the child's
+        // address space), or a failed traced fork.
+        let failed = ctx.retval.is_some_and(|r| r.is_error());
+        if ctx.child || failed {
+            if waiting == 1 {
+                self.forking.remove(&ctx.retaddr);
+            } else {
+                self.forking.insert(ctx.retaddr, waiting - 1);
             }
+        }
+        if ctx.child && Some(ret_asid) != self.root {
+            self.traced.insert(ret_asid);
         }
     }
 }
@@ -453,6 +471,7 @@ impl Entry {
                 root: None,
                 stopped: false,
                 traced: HashSet::new(),
+                forking: HashMap::new(),
                 exec_from: Vec::new(),
             },
             traced_now: false,

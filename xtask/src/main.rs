@@ -6,11 +6,14 @@
 use std::process::ExitCode;
 
 mod prototypes;
+mod qemu;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("prototypes") => prototypes::main(&args[1..]),
+        Some("qemu-trace") => qemu::trace(&args[1..]),
+        Some("qemu-test") => qemu::test(&args[1..]),
         _ => Err(usage()),
     };
     match result {
@@ -27,6 +30,8 @@ fn usage() -> String {
      \n\
      commands:\n\
      \x20 prototypes linux --source KERNEL_DIR [--out DIR]   Linux tables from a kernel source tree\n\
-     \x20 prototypes windows [--reference DIR] [--out DIR]   Windows tables from shared/reference\n"
+     \x20 prototypes windows [--reference DIR] [--out DIR]   Windows tables from shared/reference\n\
+     \x20 qemu-trace --arch ARCH [--all] [--jsonl] [--smp N] -- CMD   boot a guest, run CMD, print its syscalls\n\
+     \x20 qemu-test [ARCH...]                                 boot every guest with the QEMU plugin and check its trace\n"
         .to_string()
 }
