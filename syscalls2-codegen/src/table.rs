@@ -1,5 +1,4 @@
-//! `syscall_table!`: from a table file to Rust items, as plain functions
-//! over `proc_macro2` (unit-tested below, no compiler needed).
+//! `syscall_table!`: from a table file to Rust items.
 
 use proc_macro2::{Literal, Span, TokenStream};
 use quote::{format_ident, quote};
@@ -54,14 +53,26 @@ impl Parse for TableArgs {
 }
 
 /// Where a table path points: relative to the calling crate's manifest
-/// directory, or absolute.
+/// directory, or absolute; `..` resolved lexically, so error messages name
+/// the file plainly.
 pub fn table_path(path: &str, manifest_dir: &Path) -> PathBuf {
     let p = Path::new(path);
-    if p.is_absolute() {
+    let joined = if p.is_absolute() {
         p.to_path_buf()
     } else {
         manifest_dir.join(p)
+    };
+    let mut out = PathBuf::new();
+    for c in joined.components() {
+        match c {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other),
+        }
     }
+    out
 }
 
 /// The profile name a table file gives: `linux_x86_prototypes.txt` → `linux_x86`.

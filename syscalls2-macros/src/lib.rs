@@ -1,10 +1,8 @@
-//! The procedural macros of syscalls2: glue only. The table format, type
-//! classification and code generation are plain functions, in
-//! `syscalls2-prototypes` and in this crate's `table` and `hook` modules,
-//! and are unit-tested there.
+//! The procedural macros of syscalls2: glue only. The table format and type
+//! classification are in `syscalls2-prototypes`, the code generation in
+//! `syscalls2-codegen`: plain functions, unit-tested there.
 
-mod hook;
-mod table;
+use syscalls2_codegen::{hook, table};
 
 use proc_macro::TokenStream;
 use std::path::PathBuf;
@@ -19,13 +17,18 @@ fn manifest_dir() -> PathBuf {
 /// syscall, `on_<name>_enter`/`on_<name>_return` registration functions,
 /// and the `Call` enum.
 ///
-/// ```ignore
+/// ```
 /// mod linux_x64 {
-///     syscalls2::syscall_table!("prototypes/linux_x64_prototypes.txt");
+///     // Relative to this crate's Cargo.toml.
+///     syscalls2::syscall_table!("../prototypes/linux_x64_prototypes.txt");
 /// }
 /// mod my_os {
-///     syscalls2::syscall_table!("tables/my_os.txt", abi = linux_arm, name = "my_os_arm");
+///     // Any file name, with the ABI given.
+///     syscalls2::syscall_table!("../prototypes/linux_arm_prototypes.txt", abi = linux_arm, name = "my_os_arm");
 /// }
+/// assert_eq!(linux_x64::nr::sys_read, 0);
+/// assert_eq!(linux_x64::name_of(257), Some("sys_openat"));
+/// assert_eq!(my_os::TABLE.name, "my_os_arm");
 /// ```
 ///
 /// The path is relative to the calling crate's `Cargo.toml` (or absolute).
@@ -44,12 +47,22 @@ pub fn syscall_table(input: TokenStream) -> TokenStream {
 /// Makes a plain function a syscall hook, live in every engine whose
 /// profile has the syscall: no registration call.
 ///
-/// ```ignore
-/// use syscalls2::{on_syscall, Cpu, GuestPtr, Retval};
+/// ```
+/// use syscalls2::{on_syscall, Cpu, GuestPtr, Retval, SyscallCtx};
 ///
 /// #[on_syscall(sys_read, return)]
 /// fn after_read(cpu: &mut dyn Cpu, pc: u64, fd: u32, buf: GuestPtr, count: u64, ret: Retval) {
-///     // ...
+///     if let Ok(n) = usize::try_from(ret.value) {
+///         let _data = buf.read_bytes(cpu, n);
+///     }
+/// }
+///
+/// #[on_syscall(all, enter)]
+/// fn every_enter(_cpu: &mut dyn Cpu, _pc: u64, callno: u64) {}
+///
+/// #[on_syscall(all, return2)]
+/// fn every_return(_cpu: &mut dyn Cpu, ctx: &SyscallCtx) {
+///     let _ = (ctx.name(), ctx.retval);
 /// }
 /// ```
 ///

@@ -271,6 +271,9 @@ fn describe(rule: Rule) -> &'static str {
         Rule::placeholder | Rule::placeholder_kind => "a placeholder (`OBSOL`)",
         Rule::prototype => "a prototype `NUMBER TYPE NAME(ARGS);`",
         Rule::identifier => "an identifier",
+        Rule::comma => "`,`",
+        Rule::rparen => "`)`",
+        Rule::semicolon => "`;`",
         _ => "a valid prototype line",
     }
 }
