@@ -237,10 +237,8 @@ impl Filter {
             self.exec_from[v] = Some(ctx.asid);
         }
         match (&self.after, self.root) {
-            (Some(after), None) => {
-                if Self::marker(cpu, ctx, after) {
-                    self.root = Some(ctx.asid);
-                }
+            (Some(after), None) if Self::marker(cpu, ctx, after) => {
+                self.root = Some(ctx.asid);
             }
             (_, Some(root)) if ctx.asid == root && !self.stopped => {
                 if let Some(until) = &self.until {
@@ -408,9 +406,11 @@ fn state() -> &'static State {
     STATE.get().expect("the plugin is installed")
 }
 
+type Setup = Box<dyn FnOnce(&mut Engine) + Send + Sync>;
+
 /// The plugin's entry object: what [`crate::plugin!`] registers.
 pub struct Entry {
-    setup: Mutex<Option<Box<dyn FnOnce(&mut Engine) + Send + Sync>>>,
+    setup: Mutex<Option<Setup>>,
 }
 
 impl Entry {
@@ -621,7 +621,7 @@ unsafe extern "C" fn tb_trans(_id: qemu_plugin_id_t, tb: *mut qemu_plugin_tb) {
         let after = matches!(kind, SyscallInsn::Sysenter | SyscallInsn::Syscall)
             .then(|| code_after(insn, pc, size))
             .flatten();
-        let site: &'static Site = *sites.syscalls.entry((pc, bytes)).or_insert_with(|| {
+        let site: &'static Site = sites.syscalls.entry((pc, bytes)).or_insert_with(|| {
             Box::leak(Box::new(Site {
                 pc,
                 insn: kind,

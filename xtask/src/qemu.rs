@@ -407,7 +407,7 @@ fn check_events(arch: &str, ev: &Events, smp: u32) -> Vec<String> {
         if v["ev"] == "enter" {
             // A new enter of the same thread at the same site replaces a
             // call that has not returned (a restart).
-            open_calls.retain(|e| !(e.0 == key && !e.3));
+            open_calls.retain(|e| e.0 != key || e.3);
             open_calls.push((key, i, double, false, false));
             continue;
         }
@@ -490,7 +490,7 @@ fn check_events(arch: &str, ev: &Events, smp: u32) -> Vec<String> {
         .iter()
         .filter(|e| {
             let r = s(&ev.all[e.1]["name"]);
-            !(e.3 || e.4)
+            !e.3 && !e.4
                 && !matches!(
                     r,
                     "exit_group" | "exit" | "execve" | "rt_sigreturn" | "sigreturn"
