@@ -276,9 +276,9 @@ impl Engine {
         self.pending.filter.may_contain(pc)
     }
 
-    fn profile_for(&self, insn: SyscallInsn, cpu: &mut dyn Cpu) -> Option<u8> {
+    fn profile_for(&self, insn: SyscallInsn, mode: crate::Mode) -> Option<u8> {
         let main = self.profiles[0].table.abi;
-        let abi = main.for_call(insn, cpu.mode());
+        let abi = main.for_call(insn, mode);
         if abi == main {
             return Some(0);
         }
@@ -291,13 +291,14 @@ impl Engine {
     /// Handles an executed syscall instruction `insn` at `pc`: decodes it,
     /// runs the enter hooks, and records the pending return.
     pub fn on_syscall(&mut self, cpu: &mut dyn Cpu, pc: u64, insn: SyscallInsn) {
-        let Some(p) = self.profile_for(insn, cpu) else {
+        let mode = cpu.mode();
+        let Some(p) = self.profile_for(insn, mode) else {
             self.stats.decode_errors += 1;
             return;
         };
         let table = self.profiles[usize::from(p)].table;
         let abi = table.abi;
-        let Ok(entry) = abi.enter(cpu, insn, pc) else {
+        let Ok(entry) = abi.enter(cpu, insn, pc, mode) else {
             self.stats.decode_errors += 1;
             return;
         };
@@ -308,12 +309,8 @@ impl Engine {
 
         let index = self.profiles[usize::from(p)].index(entry.number);
         let info = (index != UNKNOWN).then(|| &table.syscalls[usize::from(index)]);
-        let (args, args_error) = match info {
-            Some(info) => abi.read_args(cpu, &entry, info.args),
-            None => raw_slots(abi, cpu, &entry),
-        };
         self.next_seq += 1;
-        let ctx = SyscallCtx {
+        let mut ctx = SyscallCtx {
             seq: self.next_seq,
             no: entry.number,
             pc,
@@ -321,12 +318,16 @@ impl Engine {
             retaddr: entry.retaddr,
             sp: entry.ret_sp,
             vcpu,
-            args,
-            args_error,
+            args: [0; MAX_SLOTS],
+            args_error: None,
             info,
             table,
             retval: None,
             child: false,
+        };
+        ctx.args_error = match info {
+            Some(info) => abi.read_args(cpu, &entry, info.args, &mut ctx.args),
+            None => raw_slots(abi, cpu, &entry, &mut ctx.args),
         };
 
         match info {
@@ -351,8 +352,8 @@ impl Engine {
             self.pending.remove(stale);
             self.stats.restarted += 1;
         }
-        let (slot, evicted) = self.pending.insert(ctx, p, index, returns.double_return);
-        if evicted.is_some() {
+        let (slot, evicted) = self.pending.insert(&ctx, p, index, returns.double_return);
+        if evicted {
             self.stats.evicted += 1;
         }
         if returns.noreturn_on_success {
@@ -411,48 +412,54 @@ impl Engine {
             Match::Same(s) => (s, false),
             Match::Child(s) => (s, true),
         };
+        // The hooks see the stored context, with the return filled in; a
+        // double-returning call's entry is put back as it was for its other
+        // return.
         let entry = self
             .pending
             .get_mut(slot)
             .expect("find_return returns live slots");
-        let mut ctx = entry.ctx;
-        ctx.retval = Some(retval);
-        ctx.child = child;
+        let saved = (entry.ctx.asid, entry.ctx.sp);
+        entry.ctx.retval = Some(retval);
+        entry.ctx.child = child;
         if child {
-            ctx.asid = asid;
-            ctx.sp = sp;
+            entry.ctx.asid = asid;
+            entry.ctx.sp = sp;
         }
-        let (p, index, done) = if entry.double {
+        let done = if entry.double {
             if child {
                 entry.child_done = true;
             } else {
                 entry.parent_done = true;
             }
             // A failed fork has no child to wait for.
-            let done = (entry.parent_done && entry.child_done) || (!child && retval.is_error());
-            (entry.profile, entry.index, done)
+            (entry.parent_done && entry.child_done) || (!child && retval.is_error())
         } else {
-            (entry.profile, entry.index, true)
+            true
         };
+        let (p, index, vcpu) = (
+            usize::from(entry.profile),
+            entry.index,
+            entry.ctx.vcpu as usize,
+        );
+        let ctx = &entry.ctx;
+        if index == UNKNOWN {
+            run(&mut self.unknown_return, cpu, ctx);
+        } else {
+            run(&mut self.profiles[p].ret[usize::from(index)], cpu, ctx);
+        }
+        run(&mut self.all_return, cpu, ctx);
+        self.stats.returns += 1;
+        if matches!(self.exec_watch.get(vcpu), Some(Some((s, _))) if *s == slot) {
+            self.exec_watch[vcpu] = None;
+        }
         if done {
             self.pending.remove(slot);
+        } else if let Some(entry) = self.pending.get_mut(slot) {
+            (entry.ctx.asid, entry.ctx.sp) = saved;
+            entry.ctx.retval = None;
+            entry.ctx.child = false;
         }
-        if let Some(Some((s, _))) = self.exec_watch.get(ctx.vcpu as usize) {
-            if *s == slot {
-                self.exec_watch[ctx.vcpu as usize] = None;
-            }
-        }
-        self.stats.returns += 1;
-        if index == UNKNOWN {
-            run(&mut self.unknown_return, cpu, &ctx);
-        } else {
-            run(
-                &mut self.profiles[usize::from(p)].ret[usize::from(index)],
-                cpu,
-                &ctx,
-            );
-        }
-        run(&mut self.all_return, cpu, &ctx);
     }
 
     fn site_abi(&self, _pc: u64) -> Option<(Abi, Reg)> {
@@ -601,15 +608,15 @@ fn raw_slots(
     abi: Abi,
     cpu: &mut dyn Cpu,
     entry: &crate::abi::Entry,
-) -> ([u64; MAX_SLOTS], Option<crate::MemError>) {
-    let mut out = [0; MAX_SLOTS];
+    out: &mut [u64; MAX_SLOTS],
+) -> Option<crate::MemError> {
     for (i, v) in out.iter_mut().take(6).enumerate() {
         match abi.slot(cpu, entry, i) {
             Ok(x) => *v = x,
-            Err(e) => return (out, Some(e)),
+            Err(e) => return Some(e),
         }
     }
-    (out, None)
+    None
 }
 
 /// The stack pointer register of an ABI.

@@ -105,6 +105,8 @@ pub(crate) struct PendingEntry {
     pub(crate) parent_done: bool,
     pub(crate) child_done: bool,
     seq: u64,
+    /// Whether the slot holds a pending call (slots are reused in place).
+    live: bool,
 }
 
 /// How a return at a site matched a pending entry.
@@ -118,7 +120,7 @@ pub(crate) enum Match {
 
 /// The store.
 pub(crate) struct Pending {
-    entries: Vec<Option<PendingEntry>>,
+    entries: Vec<PendingEntry>,
     free: Vec<u32>,
     by_site: FxMap<(u64, u64), Vec<u32>>,
     children: FxMap<u64, Vec<u32>>,
@@ -153,11 +155,11 @@ impl Pending {
     }
 
     pub(crate) fn get(&self, slot: u32) -> Option<&PendingEntry> {
-        self.entries.get(slot as usize)?.as_ref()
+        self.entries.get(slot as usize).filter(|e| e.live)
     }
 
     pub(crate) fn get_mut(&mut self, slot: u32) -> Option<&mut PendingEntry> {
-        self.entries.get_mut(slot as usize)?.as_mut()
+        self.entries.get_mut(slot as usize).filter(|e| e.live)
     }
 
     /// The sequence number of the entry in `slot`, to tell a slot's later
@@ -180,39 +182,46 @@ impl Pending {
             })
     }
 
-    /// Adds an entry; returns its slot and the entry evicted to make room.
+    /// Adds an entry; returns its slot and whether an entry was evicted to
+    /// make room.
     pub(crate) fn insert(
         &mut self,
-        ctx: SyscallCtx,
+        ctx: &SyscallCtx,
         profile: u8,
         index: u16,
         double: bool,
-    ) -> (u32, Option<PendingEntry>) {
-        let evicted = if self.len >= self.capacity {
-            self.evict_oldest()
-        } else {
-            None
-        };
+    ) -> (u32, bool) {
+        let evicted = self.len >= self.capacity && self.evict_oldest();
         self.seq += 1;
-        let entry = PendingEntry {
-            ctx,
-            profile,
-            index,
-            double,
-            parent_done: false,
-            child_done: false,
-            seq: self.seq,
-        };
         let slot = match self.free.pop() {
             Some(s) => {
-                self.entries[s as usize] = Some(entry);
+                // Reuse the slot in place: one copy of the context.
+                let e = &mut self.entries[s as usize];
+                e.ctx = *ctx;
+                (e.profile, e.index, e.double) = (profile, index, double);
+                (e.parent_done, e.child_done, e.seq, e.live) = (false, false, self.seq, true);
                 s
             }
             None => {
-                self.entries.push(Some(entry));
+                self.entries.push(PendingEntry {
+                    ctx: *ctx,
+                    profile,
+                    index,
+                    double,
+                    parent_done: false,
+                    child_done: false,
+                    seq: self.seq,
+                    live: true,
+                });
                 (self.entries.len() - 1) as u32
             }
         };
+        // Emptied site lists stay allocated for the next call at the site;
+        // when stale sites pile up, drop them.
+        if self.by_site.len() > 2 * self.capacity + 64 {
+            self.by_site.retain(|_, v| !v.is_empty());
+            self.children.retain(|_, v| !v.is_empty());
+        }
         self.by_site
             .entry((ctx.asid, ctx.retaddr))
             .or_default()
@@ -227,32 +236,35 @@ impl Pending {
         if self.order.len() > 2 * self.capacity + 64 {
             let entries = &self.entries;
             self.order
-                .retain(|&(s, q)| entries[s as usize].as_ref().is_some_and(|e| e.seq == q));
+                .retain(|&(s, q)| entries[s as usize].live && entries[s as usize].seq == q);
         }
         (slot, evicted)
     }
 
-    fn evict_oldest(&mut self) -> Option<PendingEntry> {
+    fn evict_oldest(&mut self) -> bool {
         while let Some((slot, seq)) = self.order.pop_front() {
             if self.seq_of(slot) == Some(seq) {
                 return self.remove(slot);
             }
         }
-        None
+        false
     }
 
-    /// Removes the entry in `slot`.
-    pub(crate) fn remove(&mut self, slot: u32) -> Option<PendingEntry> {
-        let entry = self.entries.get_mut(slot as usize)?.take()?;
-        let key = (entry.ctx.asid, entry.ctx.retaddr);
-        remove_from(&mut self.by_site, key, slot);
-        if entry.double {
-            remove_from(&mut self.children, entry.ctx.retaddr, slot);
+    /// Removes the entry in `slot`; returns whether there was one.
+    pub(crate) fn remove(&mut self, slot: u32) -> bool {
+        let Some(entry) = self.get_mut(slot) else {
+            return false;
+        };
+        entry.live = false;
+        let (asid, retaddr, double) = (entry.ctx.asid, entry.ctx.retaddr, entry.double);
+        remove_from(&mut self.by_site, (asid, retaddr), slot);
+        if double {
+            remove_from(&mut self.children, retaddr, slot);
         }
-        self.filter.remove(entry.ctx.retaddr);
+        self.filter.remove(retaddr);
         self.free.push(slot);
         self.len -= 1;
-        Some(entry)
+        true
     }
 
     /// Finds the entry a return at `pc` in `asid` with stack pointer `sp`
@@ -283,7 +295,7 @@ impl Pending {
         // The child of a fork (another address space) or of a thread-creating
         // clone (another stack): the oldest double-returning call at this
         // site still waiting for its child, preferring one on the same stack.
-        let waiting = self.children.get(&pc)?;
+        let waiting = self.children.get(&pc).filter(|v| !v.is_empty())?;
         let candidates = waiting
             .iter()
             .copied()
@@ -307,7 +319,7 @@ impl Pending {
 
     /// Every pending entry, oldest first.
     pub(crate) fn iter(&self) -> impl Iterator<Item = &PendingEntry> {
-        let mut all: Vec<&PendingEntry> = self.entries.iter().flatten().collect();
+        let mut all: Vec<&PendingEntry> = self.entries.iter().filter(|e| e.live).collect();
         all.sort_by_key(|e| e.seq);
         all.into_iter()
     }
@@ -315,9 +327,8 @@ impl Pending {
 
 fn remove_from<K: std::hash::Hash + Eq>(map: &mut FxMap<K, Vec<u32>>, key: K, slot: u32) {
     if let Some(v) = map.get_mut(&key) {
-        v.retain(|&s| s != slot);
-        if v.is_empty() {
-            map.remove(&key);
+        if let Some(i) = v.iter().position(|&s| s == slot) {
+            v.swap_remove(i);
         }
     }
 }

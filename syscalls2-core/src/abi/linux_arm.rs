@@ -10,13 +10,13 @@
 //!   in Thumb state; SP unchanged. The return value is R0.
 
 use super::{sext32, Entry, Retval, SyscallInsn};
-use crate::cpu::{Cpu, MemError, Reg};
+use crate::cpu::{Cpu, MemError, Mode, Reg};
 
 /// The OABI's number base: `svc #0x900000+n` makes syscall `n`.
 pub const OABI_BASE: u32 = 0x90_0000;
 
 /// Decodes a call made by `insn` at `pc`.
-pub fn enter(cpu: &mut dyn Cpu, insn: SyscallInsn, pc: u64) -> Result<Entry, MemError> {
+pub fn enter(cpu: &mut dyn Cpu, insn: SyscallInsn, pc: u64, mode: Mode) -> Result<Entry, MemError> {
     let number = match insn {
         SyscallInsn::ArmSvc { imm, .. } if imm >= OABI_BASE => u64::from(imm - OABI_BASE),
         _ => cpu.reg(Reg::Arm(7)) & 0xffff_ffff,
@@ -27,7 +27,7 @@ pub fn enter(cpu: &mut dyn Cpu, insn: SyscallInsn, pc: u64) -> Result<Entry, Mem
         retaddr: pc + insn.len(),
         ret_sp: sp,
         insn,
-        mode: cpu.mode(),
+        mode,
         stack: sp,
     })
 }

@@ -5,17 +5,17 @@
 //! follows [`super::linux_arm`] (the engine picks that profile).
 
 use super::{Entry, Retval, SyscallInsn};
-use crate::cpu::{Cpu, MemError, Reg};
+use crate::cpu::{Cpu, MemError, Mode, Reg};
 
 /// Decodes a call made by `insn` at `pc`.
-pub fn enter(cpu: &mut dyn Cpu, insn: SyscallInsn, pc: u64) -> Result<Entry, MemError> {
+pub fn enter(cpu: &mut dyn Cpu, insn: SyscallInsn, pc: u64, mode: Mode) -> Result<Entry, MemError> {
     let sp = cpu.reg(Reg::Sp);
     Ok(Entry {
         number: cpu.reg(Reg::X(8)),
         retaddr: pc + insn.len(),
         ret_sp: sp,
         insn,
-        mode: cpu.mode(),
+        mode,
         stack: sp,
     })
 }

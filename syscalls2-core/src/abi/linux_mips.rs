@@ -13,14 +13,20 @@
 //!   returns.
 
 use super::{Abi, Entry, Retval, SyscallInsn};
-use crate::cpu::{Cpu, CpuExt, MemError, Reg};
+use crate::cpu::{Cpu, CpuExt, MemError, Mode, Reg};
 
 const V0: Reg = Reg::Mips(2);
 const A3: Reg = Reg::Mips(7);
 const SP: Reg = Reg::Mips(29);
 
 /// Decodes a call made by `insn` at `pc`.
-pub fn enter(abi: Abi, cpu: &mut dyn Cpu, insn: SyscallInsn, pc: u64) -> Result<Entry, MemError> {
+pub fn enter(
+    abi: Abi,
+    cpu: &mut dyn Cpu,
+    insn: SyscallInsn,
+    pc: u64,
+    mode: Mode,
+) -> Result<Entry, MemError> {
     let narrow = abi.slot_bits() == 32;
     let trunc = |v: u64| if narrow { v & 0xffff_ffff } else { v };
     let sp = trunc(cpu.reg(SP));
@@ -29,7 +35,7 @@ pub fn enter(abi: Abi, cpu: &mut dyn Cpu, insn: SyscallInsn, pc: u64) -> Result<
         retaddr: pc + insn.len(),
         ret_sp: sp,
         insn,
-        mode: cpu.mode(),
+        mode,
         stack: sp,
     })
 }

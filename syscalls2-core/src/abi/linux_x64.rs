@@ -7,19 +7,19 @@
 //! the engine picks that profile (see `Engine::with_compat`).
 
 use super::{Entry, Retval, SyscallInsn};
-use crate::cpu::{Cpu, MemError, Reg};
+use crate::cpu::{Cpu, MemError, Mode, Reg};
 
 const ARG_REGS: [Reg; 6] = [Reg::Rdi, Reg::Rsi, Reg::Rdx, Reg::R10, Reg::R8, Reg::R9];
 
 /// Decodes a call made by `insn` at `pc`.
-pub fn enter(cpu: &mut dyn Cpu, insn: SyscallInsn, pc: u64) -> Result<Entry, MemError> {
+pub fn enter(cpu: &mut dyn Cpu, insn: SyscallInsn, pc: u64, mode: Mode) -> Result<Entry, MemError> {
     let sp = cpu.reg(Reg::Rsp);
     Ok(Entry {
         number: cpu.reg(Reg::Rax),
         retaddr: pc + insn.len(),
         ret_sp: sp,
         insn,
-        mode: cpu.mode(),
+        mode,
         stack: sp,
     })
 }

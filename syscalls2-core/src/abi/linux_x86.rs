@@ -26,7 +26,7 @@
 //!   syscall`): the second argument is then in EBP and the sixth at `[ESP]`.
 
 use super::{sext32, Entry, Retval, SyscallInsn};
-use crate::cpu::{Cpu, MemError, Reg};
+use crate::cpu::{Cpu, MemError, Mode, Reg};
 
 const ARG_REGS: [Reg; 6] = [Reg::Rbx, Reg::Rcx, Reg::Rdx, Reg::Rsi, Reg::Rdi, Reg::Rbp];
 
@@ -34,7 +34,7 @@ const ARG_REGS: [Reg; 6] = [Reg::Rbx, Reg::Rcx, Reg::Rdx, Reg::Rsi, Reg::Rdi, Re
 const VDSO_SCAN: usize = 16;
 
 /// Decodes a call made by `insn` at `pc`.
-pub fn enter(cpu: &mut dyn Cpu, insn: SyscallInsn, pc: u64) -> Result<Entry, MemError> {
+pub fn enter(cpu: &mut dyn Cpu, insn: SyscallInsn, pc: u64, mode: Mode) -> Result<Entry, MemError> {
     let number = cpu.reg(Reg::Rax) & 0xffff_ffff;
     let sp = cpu.reg(Reg::Rsp) & 0xffff_ffff;
     let retaddr = match insn {
@@ -46,7 +46,7 @@ pub fn enter(cpu: &mut dyn Cpu, insn: SyscallInsn, pc: u64) -> Result<Entry, Mem
         retaddr,
         ret_sp: sp,
         insn,
-        mode: cpu.mode(),
+        mode,
         stack: sp,
     })
 }

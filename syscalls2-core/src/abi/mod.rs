@@ -237,19 +237,25 @@ impl Abi {
         }
     }
 
-    /// Decodes the syscall being made by `insn` at `pc`: its number, where
-    /// it will return, and where its arguments are.
-    pub fn enter(self, cpu: &mut dyn Cpu, insn: SyscallInsn, pc: u64) -> Result<Entry, MemError> {
+    /// Decodes the syscall being made by `insn` at `pc` in `mode`: its
+    /// number, where it will return, and where its arguments are.
+    pub fn enter(
+        self,
+        cpu: &mut dyn Cpu,
+        insn: SyscallInsn,
+        pc: u64,
+        mode: Mode,
+    ) -> Result<Entry, MemError> {
         match self {
-            Abi::LinuxX86 => linux_x86::enter(cpu, insn, pc),
-            Abi::LinuxX64 => linux_x64::enter(cpu, insn, pc),
-            Abi::LinuxArm => linux_arm::enter(cpu, insn, pc),
-            Abi::LinuxArm64 => linux_arm64::enter(cpu, insn, pc),
+            Abi::LinuxX86 => linux_x86::enter(cpu, insn, pc, mode),
+            Abi::LinuxX64 => linux_x64::enter(cpu, insn, pc, mode),
+            Abi::LinuxArm => linux_arm::enter(cpu, insn, pc, mode),
+            Abi::LinuxArm64 => linux_arm64::enter(cpu, insn, pc, mode),
             Abi::LinuxMips | Abi::LinuxMips64 | Abi::LinuxMips64N32 => {
-                linux_mips::enter(self, cpu, insn, pc)
+                linux_mips::enter(self, cpu, insn, pc, mode)
             }
-            Abi::WindowsX86 => windows_x86::enter(cpu, insn, pc),
-            Abi::WindowsX64 => windows_x64::enter(cpu, insn, pc),
+            Abi::WindowsX86 => windows_x86::enter(cpu, insn, pc, mode),
+            Abi::WindowsX64 => windows_x64::enter(cpu, insn, pc, mode),
         }
     }
 
@@ -269,19 +275,19 @@ impl Abi {
         }
     }
 
-    /// Reads every argument of a call: each value assembled from its slots
-    /// (a register pair in the guest's byte order) and widened to 64 bits,
-    /// sign-extended where its class is signed. `...` reads as 0.
+    /// Reads every argument of a call into `out`: each value assembled from
+    /// its slots (a register pair in the guest's byte order) and widened to
+    /// 64 bits, sign-extended where its class is signed. `...` reads as 0.
     ///
-    /// On a failed stack read the remaining arguments read as 0 and the error
-    /// is returned beside them.
+    /// An argument whose stack slot cannot be read reads as 0; the first such
+    /// error is returned.
     pub fn read_args(
         self,
         cpu: &mut dyn Cpu,
         entry: &Entry,
         args: &[ArgInfo],
-    ) -> ([u64; MAX_SLOTS], Option<MemError>) {
-        let mut out = [0u64; MAX_SLOTS];
+        out: &mut [u64; MAX_SLOTS],
+    ) -> Option<MemError> {
         let mut error = None;
         let big_endian = entry.mode.big_endian;
         let slot_bits = u32::from(self.slot_bits());
@@ -303,11 +309,12 @@ impl Abi {
             match raw {
                 Ok(raw) => *value = widen(raw, arg.class, self.slot_bits()),
                 Err(e) => {
+                    *value = 0;
                     error.get_or_insert(e);
                 }
             }
         }
-        (out, error)
+        error
     }
 
     /// Reads the return value of the call that has just returned.

@@ -7,19 +7,19 @@
 //! returns to pc + 2 with RSP unchanged; the NTSTATUS is in EAX.
 
 use super::{Entry, SyscallInsn};
-use crate::cpu::{Cpu, CpuExt, MemError, Reg};
+use crate::cpu::{Cpu, CpuExt, MemError, Mode, Reg};
 
 const ARG_REGS: [Reg; 4] = [Reg::R10, Reg::Rdx, Reg::R8, Reg::R9];
 
 /// Decodes a call made by `insn` at `pc`.
-pub fn enter(cpu: &mut dyn Cpu, insn: SyscallInsn, pc: u64) -> Result<Entry, MemError> {
+pub fn enter(cpu: &mut dyn Cpu, insn: SyscallInsn, pc: u64, mode: Mode) -> Result<Entry, MemError> {
     let sp = cpu.reg(Reg::Rsp);
     Ok(Entry {
         number: cpu.reg(Reg::Rax) & 0xffff_ffff,
         retaddr: pc + insn.len(),
         ret_sp: sp,
         insn,
-        mode: cpu.mode(),
+        mode,
         stack: sp,
     })
 }

@@ -19,10 +19,10 @@
 //! The return value, in EAX, is an NTSTATUS.
 
 use super::{Entry, Retval, SyscallInsn};
-use crate::cpu::{Cpu, CpuExt, MemError, Reg};
+use crate::cpu::{Cpu, CpuExt, MemError, Mode, Reg};
 
 /// Decodes a call made by `insn` at `pc`.
-pub fn enter(cpu: &mut dyn Cpu, insn: SyscallInsn, pc: u64) -> Result<Entry, MemError> {
+pub fn enter(cpu: &mut dyn Cpu, insn: SyscallInsn, pc: u64, mode: Mode) -> Result<Entry, MemError> {
     let number = cpu.reg(Reg::Rax) & 0xffff_ffff;
     let edx = cpu.reg(Reg::Rdx) & 0xffff_ffff;
     let (retaddr, ret_sp, stack) = match insn {
@@ -34,7 +34,7 @@ pub fn enter(cpu: &mut dyn Cpu, insn: SyscallInsn, pc: u64) -> Result<Entry, Mem
         retaddr,
         ret_sp,
         insn,
-        mode: cpu.mode(),
+        mode,
         stack,
     })
 }
