@@ -1,7 +1,7 @@
 //! Every syscall of a recorded run, strace-style, for any profile.
 //!
 //! ```text
-//! cargo run --example strace                          # the bundled x86-64 Linux fixture
+//! cargo run --example strace                          # a real x86-64 Linux guest, recorded
 //! cargo run --example strace -- tests/fixtures/windows7_x86_filereadmon.json
 //! cargo run --example strace -- --format jsonl FIXTURE.json > calls.jsonl
 //! ```

@@ -364,7 +364,7 @@ pub fn expand(args: &HookArgs, func: &ItemFn, manifest_dir: &Path) -> syn::Resul
         #func
 
         #[doc(hidden)]
-        #[allow(non_snake_case)]
+        #[allow(non_snake_case, clippy::type_complexity)]
         const _: () = {
             #check
             fn #adapter(cpu: &mut dyn #krate::Cpu, ctx: &#krate::SyscallCtx) {

@@ -146,7 +146,7 @@ pub fn expand(table: &ResolvedTable, path: &Path) -> TokenStream {
     let abi = abi_tokens(table.abi);
     let n = table.syscalls.len();
     let path_str = path.display().to_string();
-    let infos = table.syscalls.iter().map(|s| info_tokens(s));
+    let infos = table.syscalls.iter().map(info_tokens);
     let mut by_name: Vec<usize> = (0..n).collect();
     by_name.sort_by(|&a, &b| table.syscalls[a].name.cmp(&table.syscalls[b].name));
     let by_name = by_name.iter().map(|&i| Literal::u16_unsuffixed(i as u16));

@@ -247,7 +247,7 @@ fn generated_tables_parse_and_validate() {
     }
 }
 
-fn find<'a>(t: &'a TableSource, number: u64) -> &'a syscalls2_prototypes::Prototype {
+fn find(t: &TableSource, number: u64) -> &syscalls2_prototypes::Prototype {
     t.prototypes
         .iter()
         .find(|p| p.number == Some(number))

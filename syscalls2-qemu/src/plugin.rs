@@ -281,6 +281,8 @@ struct Sink {
     out: Option<Box<dyn Write + Send>>,
     format: Format,
     tracer: Tracer,
+    /// `record=` is set.
+    recording: bool,
     filter: Filter,
     /// Whether the current event was traced (for the recorder).
     traced_now: bool,
@@ -338,7 +340,9 @@ impl Sink {
     fn enter(&mut self, cpu: &mut dyn Cpu, ctx: &SyscallCtx) {
         self.filter.on_enter(cpu, ctx);
         self.traced_now = self.filter.wants(ctx.asid);
-        if !self.traced_now || self.out.is_none() {
+        // While recording, the tracer runs even with no log, so that the
+        // strings and buffers it reads are in the fixture.
+        if !self.traced_now || (self.out.is_none() && !self.recording) {
             return;
         }
         let line = self.tracer.enter(cpu, ctx);
@@ -359,7 +363,7 @@ impl Sink {
         let ret_asid = cpu.asid();
         self.filter.on_return(ctx, ret_asid);
         self.traced_now = self.filter.wants(ctx.asid) || self.filter.wants(ret_asid);
-        if !self.traced_now || self.out.is_none() {
+        if !self.traced_now || (self.out.is_none() && !self.recording) {
             return;
         }
         let line = self.tracer.exit(cpu, ctx);
@@ -464,6 +468,7 @@ impl Entry {
             out,
             format: cfg.format,
             tracer: Tracer::new(TraceFormat::Strace),
+            recording: cfg.record.is_some(),
             filter: Filter {
                 asids: cfg.asids.clone(),
                 after: cfg.after.clone(),

@@ -1,0 +1,122 @@
+//! Fixtures recorded from real Debian 6.1 guests under QEMU by the
+//! syscalls2-qemu plugin (`record=`), replayed with no emulator. The
+//! workload: `cat /etc/hostname; echo hello > /tmp/f; cat /tmp/f;
+//! ls /nonexistent; sh -c 'exit 3'; head -n 1 /etc/hostname`, run by
+//! busybox's shell, which forks a child for every command.
+
+mod common;
+use common::{load, run};
+use syscalls2::fixture::EventKind;
+
+/// What every architecture's recording must show.
+fn check(name: &str) {
+    let r = run(name);
+    let has = |pred: &dyn Fn(&str) -> bool, what: &str| {
+        assert!(
+            r.lines.iter().any(|l| pred(l)),
+            "{name}: no {what} in\n{}",
+            r.lines.join("\n")
+        );
+    };
+    has(
+        &|l| l.contains("openat(-100, \"/etc/hostname\", ") && l.ends_with(" = 3"),
+        "openat of /etc/hostname returning fd 3",
+    );
+    has(
+        &|l| l.contains("read(3, \"syscalls2-guest\\n\", ") && l.ends_with(" = 16"),
+        "read of the hostname by head",
+    );
+    has(
+        &|l| l.contains("write(1, \"syscalls2-guest\\n\", 16) = 16"),
+        "write of the hostname to stdout",
+    );
+    has(
+        &|l| l.contains("write(1, \"hello\\n\", 6) = 6"),
+        "write of hello into /tmp/f",
+    );
+    has(
+        &|l| l.contains("\"/nonexistent\"") && l.ends_with("-1 ENOENT (No such file or directory)"),
+        "ENOENT for /nonexistent",
+    );
+    has(
+        &|l| l.contains("execve(\"/proc/self/exe\", [\"cat\", \"/etc/hostname\"]"),
+        "execve of cat with its argv",
+    );
+    has(
+        &|l| l.contains("execve(\"/proc/self/exe\", [\"sh\", \"-c\", \"exit 3\"]"),
+        "execve of sh -c 'exit 3' with its argv",
+    );
+    has(&|l| l.ends_with("exit_group(3) = ?"), "exit_group(3)");
+
+    // Every fork is reported twice: in the parent with the child's pid, and
+    // in the child, in a new address space, with 0.
+    let clones: Vec<_> = r
+        .returns
+        .iter()
+        .filter(|c| c.name() == Some("sys_clone"))
+        .collect();
+    assert!(clones.len() >= 8, "{name}: {} clone returns", clones.len());
+    for parent in clones.iter().filter(|c| !c.child) {
+        let pid = parent.retval.unwrap().value;
+        assert!(pid > 0, "{name}: parent return {pid}");
+        let child = clones
+            .iter()
+            .find(|c| c.child && c.seq == parent.seq)
+            .unwrap_or_else(|| panic!("{name}: the fork returning {pid} has no child return"));
+        assert_eq!(child.retval.unwrap().value, 0);
+        assert_ne!(
+            child.asid, parent.asid,
+            "{name}: a fork's child runs in its own address space"
+        );
+    }
+    // Every return paired with an enter of its own call; nothing crossed:
+    // a read never returns more than it asked for.
+    for c in &r.returns {
+        if matches!(c.name(), Some("sys_read" | "sys_write")) {
+            let ret = c.retval.unwrap();
+            assert!(
+                ret.is_error() || ret.value as u64 <= c.args[2],
+                "{name}: {c:?}"
+            );
+        }
+    }
+    assert_eq!(r.stats.decode_errors, 0, "{name}");
+    assert_eq!(r.stats.unknown, 0, "{name}: every number is in the table");
+    assert!(
+        r.pending.is_empty(),
+        "{name}: unpaired: {:?}",
+        r.pending.iter().map(|c| c.name()).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn x86_64_guest() {
+    check("linux_x64_qemu_workload.json");
+}
+
+#[test]
+fn i386_guest_with_int80_and_sysenter() {
+    check("linux_x86_qemu_workload.json");
+    // Both ways into the kernel: int 0x80 and sysenter through the vDSO.
+    let f = load("linux_x86_qemu_workload.json");
+    let kinds = |bytes: &[u8]| {
+        f.events
+            .iter()
+            .filter(|e| {
+                e.kind == EventKind::Syscall && e.insn.as_ref().is_some_and(|i| i.0 == bytes)
+            })
+            .count()
+    };
+    assert!(kinds(&[0xcd, 0x80]) > 0, "int 0x80 calls");
+    assert!(kinds(&[0x0f, 0x34]) > 0, "sysenter calls");
+}
+
+#[test]
+fn arm_guest() {
+    check("linux_arm_qemu_workload.json");
+}
+
+#[test]
+fn aarch64_guest() {
+    check("linux_arm64_qemu_workload.json");
+}
