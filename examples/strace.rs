@@ -20,7 +20,7 @@ use syscalls2::{profiles, Engine};
 /// The fixture run when none is named: recorded from a real guest.
 const DEFAULT_FIXTURE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/tests/fixtures/linux_x64_pairing.json"
+    "/tests/fixtures/linux_x64_qemu_workload.json"
 );
 
 struct Options {
