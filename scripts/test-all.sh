@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Every test of syscalls2, from a fresh Debian machine. It installs what it
+# needs itself (QEMU 10 from bookworm-backports and the image tools; the
+# guest kernels and busybox come from Debian packages, fetched by
+# scripts/guest-images.sh), then runs: formatting and lint checks, the
+# real-guest tests under QEMU, the examples, and the unit, integration,
+# compile-fail and doc tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n=== %s\n' "$*"; }
+
+step "install QEMU 10 and the image tools"
+bash scripts/install-qemu.sh
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy -D warnings"
+cargo clippy --workspace --all-targets --all-features -- -D warnings
+
+step "real guests: x86_64, i386, arm, aarch64 (and aarch64 -smp 2) with the QEMU plugin"
+cargo xtask qemu-test
+
+step "examples"
+out=$(cargo run -q --example strace)
+grep -qF 'openat(-100, "/etc/hostname", 0, 0) = 3' <<<"$out"
+grep -qF 'exit_group(3) = ?' <<<"$out"
+out=$(cargo run -q --example strace -- --format jsonl tests/fixtures/windows7_x86_filereadmon.json)
+grep -qF '"name":"NtCreateFile"' <<<"$out"
+out=$(cargo run -q --example filereadmon)
+grep -qF 'secret.txt' <<<"$out"
+echo "examples: ok"
+
+step "cargo test (no emulator: fixtures, trybuild, doc tests)"
+cargo test --workspace --all-features
