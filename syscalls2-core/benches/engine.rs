@@ -5,7 +5,11 @@
 //!   (PANDA keeps its pending returns in a `std::map` keyed so);
 //! - `enter_and_return`: a syscall decoded, one typed hook run, its return
 //!   found and dispatched to a return hook;
-//! - `enter_typed_hook`: a syscall decoded and one typed hook run.
+//! - `enter_typed_hook`: a syscall decoded, one typed hook run, and its
+//!   pending return recorded (here replacing the same thread's previous
+//!   entry, as a restart does);
+//! - `enter_typed_hook_no_pending`: decode and one typed hook alone (a call
+//!   that never returns keeps no pending entry).
 //!
 //! `cargo bench -p syscalls2-core --bench engine`
 
@@ -50,19 +54,45 @@ static READ_ARGS: [ArgInfo; 3] = [
         slots: 1,
     },
 ];
-static SYSCALLS: [SyscallInfo; 1] = [SyscallInfo {
-    no: 0,
-    name: "sys_read",
-    rettype: "long",
-    args: &READ_ARGS,
-    returns: ReturnKind {
-        noreturn: false,
-        noreturn_on_success: false,
-        double_return: false,
+static EXIT_ARGS: [ArgInfo; 1] = [ArgInfo {
+    name: "error_code",
+    ctype: "int",
+    class: ArgClass::Int {
+        signed: true,
+        bits: 32,
     },
-    signature: "u32,GuestPtr,u64",
-    prototype: "0 long sys_read(unsigned int fd, char __user *buf, size_t count);",
+    pointee: "",
+    slot: 0,
+    slots: 1,
 }];
+static SYSCALLS: [SyscallInfo; 2] = [
+    SyscallInfo {
+        no: 0,
+        name: "sys_read",
+        rettype: "long",
+        args: &READ_ARGS,
+        returns: ReturnKind {
+            noreturn: false,
+            noreturn_on_success: false,
+            double_return: false,
+        },
+        signature: "u32,GuestPtr,u64",
+        prototype: "0 long sys_read(unsigned int fd, char __user *buf, size_t count);",
+    },
+    SyscallInfo {
+        no: 231,
+        name: "sys_exit_group",
+        rettype: "long",
+        args: &EXIT_ARGS,
+        returns: ReturnKind {
+            noreturn: true,
+            noreturn_on_success: false,
+            double_return: false,
+        },
+        signature: "i32",
+        prototype: "231 long sys_exit_group(int error_code);",
+    },
+];
 static TABLE: Table = Table {
     name: "bench_linux_x64",
     abi: Abi::LinuxX64,
@@ -86,6 +116,27 @@ impl SyscallArgs for ReadArgs {
     }
 }
 struct SysRead;
+#[derive(Clone, Copy, Debug)]
+struct ExitArgs {
+    error_code: i32,
+}
+impl SyscallArgs for ExitArgs {
+    fn from_raw(raw: &[u64; MAX_SLOTS]) -> Self {
+        ExitArgs {
+            error_code: ArgValue::from_raw(raw[0]),
+        }
+    }
+}
+struct SysExitGroup;
+impl Syscall for SysExitGroup {
+    type Args = ExitArgs;
+    fn table() -> &'static Table {
+        &TABLE
+    }
+    fn info() -> &'static SyscallInfo {
+        &SYSCALLS[1]
+    }
+}
 impl Syscall for SysRead {
     type Args = ReadArgs;
     fn table() -> &'static Table {
@@ -214,6 +265,20 @@ fn enter_and_return(c: &mut Criterion) {
     group.bench_function("enter_typed_hook", |b| {
         b.iter(|| engine.on_syscall(&mut cpu, black_box(0x40_1000), SyscallInsn::Syscall))
     });
+    // Decode and one typed hook alone: a call that never returns keeps no
+    // pending entry.
+    let mut engine3 = Engine::new(&TABLE);
+    engine3
+        .on_enter::<SysExitGroup>(|_cpu, _pc, args: &ExitArgs| {
+            black_box(args.error_code);
+        })
+        .unwrap();
+    let mut exit_cpu = cpu_for_read(0x1000, 0x7ffc_0000);
+    exit_cpu.regs[index(Reg::Rax)] = 231;
+    group.bench_function("enter_typed_hook_no_pending", |b| {
+        b.iter(|| engine3.on_syscall(&mut exit_cpu, black_box(0x40_2000), SyscallInsn::Syscall))
+    });
+    assert_eq!(engine3.pending_len(), 0);
     let mut engine2 = Engine::new(&TABLE);
     engine2
         .on_enter::<SysRead>(|_cpu, _pc, args: &ReadArgs| {

@@ -348,14 +348,10 @@ impl Engine {
             self.stats.noreturn += 1;
             return;
         }
-        if let Some(stale) = self.pending.find_same_thread(&ctx) {
-            self.pending.remove(stale);
-            self.stats.restarted += 1;
-        }
-        let (slot, evicted) = self.pending.insert(&ctx, p, index, returns.double_return);
-        if evicted {
-            self.stats.evicted += 1;
-        }
+        let recorded = self.pending.record(&ctx, p, index, returns.double_return);
+        self.stats.restarted += u64::from(recorded.replaced);
+        self.stats.evicted += u64::from(recorded.evicted);
+        let slot = recorded.slot;
         if returns.noreturn_on_success {
             let seq = self.pending.seq_of(slot).expect("just inserted");
             let v = vcpu as usize;

@@ -105,8 +105,16 @@ pub(crate) struct PendingEntry {
     pub(crate) parent_done: bool,
     pub(crate) child_done: bool,
     seq: u64,
+    /// Its site record, so that removing it needs no hashing.
+    site: u32,
     /// Whether the slot holds a pending call (slots are reused in place).
     live: bool,
+}
+
+/// The pending calls of one (address space, return address).
+struct Site {
+    key: (u64, u64),
+    slots: Vec<u32>,
 }
 
 /// How a return at a site matched a pending entry.
@@ -118,11 +126,27 @@ pub(crate) enum Match {
     Child(u32),
 }
 
-/// The store.
+/// What [`Pending::record`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Recorded {
+    /// The entry's slot.
+    pub(crate) slot: u32,
+    /// The oldest entry was evicted to make room.
+    pub(crate) evicted: bool,
+    /// The same thread's unreturned entry at this site was replaced: the call
+    /// was restarted (or its return was missed).
+    pub(crate) replaced: bool,
+}
+
+/// The store: entries in a slab, site records in another, one hash map from
+/// (address space, return address) to site record. A call and its return
+/// cost one probe each.
 pub(crate) struct Pending {
     entries: Vec<PendingEntry>,
     free: Vec<u32>,
-    by_site: FxMap<(u64, u64), Vec<u32>>,
+    sites: Vec<Site>,
+    free_sites: Vec<u32>,
+    site_of: FxMap<(u64, u64), u32>,
     children: FxMap<u64, Vec<u32>>,
     order: VecDeque<(u32, u64)>,
     pub(crate) filter: SiteFilter,
@@ -136,7 +160,9 @@ impl Pending {
         Pending {
             entries: Vec::new(),
             free: Vec::new(),
-            by_site: FxMap::default(),
+            sites: Vec::new(),
+            free_sites: Vec::new(),
+            site_of: FxMap::default(),
             children: FxMap::default(),
             order: VecDeque::new(),
             filter: SiteFilter::new(),
@@ -168,77 +194,124 @@ impl Pending {
         self.get(slot).map(|e| e.seq)
     }
 
-    /// The entry of the same thread (same address space, site and stack
-    /// pointer) that has not returned: a call being restarted, or one whose
-    /// return was never seen.
-    pub(crate) fn find_same_thread(&self, ctx: &SyscallCtx) -> Option<u32> {
-        self.by_site
-            .get(&(ctx.asid, ctx.retaddr))?
-            .iter()
-            .copied()
-            .find(|&s| {
-                self.get(s)
-                    .is_some_and(|e| e.ctx.sp == ctx.sp && !e.parent_done && !e.child_done)
-            })
+    /// The site record of `key`, made if new.
+    fn site_for(&mut self, key: (u64, u64)) -> u32 {
+        if let Some(&id) = self.site_of.get(&key) {
+            return id;
+        }
+        // Emptied site records stay (allocated) for the next call at the
+        // site; when stale ones pile up, free them.
+        if self.site_of.len() > 2 * self.capacity + 64 {
+            let sites = &self.sites;
+            let free = &mut self.free_sites;
+            self.site_of.retain(|_, &mut id| {
+                let keep = !sites[id as usize].slots.is_empty();
+                if !keep {
+                    free.push(id);
+                }
+                keep
+            });
+            self.children.retain(|_, v| !v.is_empty());
+        }
+        let id = match self.free_sites.pop() {
+            Some(id) => {
+                self.sites[id as usize].key = key;
+                id
+            }
+            None => {
+                self.sites.push(Site {
+                    key,
+                    slots: Vec::new(),
+                });
+                (self.sites.len() - 1) as u32
+            }
+        };
+        self.site_of.insert(key, id);
+        id
     }
 
-    /// Adds an entry; returns its slot and whether an entry was evicted to
-    /// make room.
-    pub(crate) fn insert(
+    /// Records a call waiting for its return. If the same thread (same
+    /// address space, site and stack pointer) already waits there, its
+    /// entry is replaced in place.
+    pub(crate) fn record(
         &mut self,
         ctx: &SyscallCtx,
         profile: u8,
         index: u16,
         double: bool,
-    ) -> (u32, bool) {
-        let evicted = self.len >= self.capacity && self.evict_oldest();
+    ) -> Recorded {
+        let site = self.site_for((ctx.asid, ctx.retaddr));
+        let entries = &self.entries;
+        let same_thread = self.sites[site as usize].slots.iter().copied().find(|&s| {
+            let e = &entries[s as usize];
+            e.ctx.sp == ctx.sp && !e.parent_done && !e.child_done
+        });
         self.seq += 1;
+        let seq = self.seq;
+        if let Some(slot) = same_thread {
+            let e = &mut self.entries[slot as usize];
+            let was_double = e.double;
+            e.ctx = *ctx;
+            (e.profile, e.index, e.double, e.seq) = (profile, index, double, seq);
+            if was_double {
+                remove_from(&mut self.children, ctx.retaddr, slot);
+            }
+            if double {
+                self.children.entry(ctx.retaddr).or_default().push(slot);
+            }
+            self.push_order(slot, seq);
+            return Recorded {
+                slot,
+                evicted: false,
+                replaced: true,
+            };
+        }
+        let evicted = self.len >= self.capacity && self.evict_oldest();
+        let entry = PendingEntry {
+            ctx: *ctx,
+            profile,
+            index,
+            double,
+            parent_done: false,
+            child_done: false,
+            seq,
+            site,
+            live: true,
+        };
         let slot = match self.free.pop() {
             Some(s) => {
-                // Reuse the slot in place: one copy of the context.
-                let e = &mut self.entries[s as usize];
-                e.ctx = *ctx;
-                (e.profile, e.index, e.double) = (profile, index, double);
-                (e.parent_done, e.child_done, e.seq, e.live) = (false, false, self.seq, true);
+                self.entries[s as usize] = entry;
                 s
             }
             None => {
-                self.entries.push(PendingEntry {
-                    ctx: *ctx,
-                    profile,
-                    index,
-                    double,
-                    parent_done: false,
-                    child_done: false,
-                    seq: self.seq,
-                    live: true,
-                });
+                self.entries.push(entry);
                 (self.entries.len() - 1) as u32
             }
         };
-        // Emptied site lists stay allocated for the next call at the site;
-        // when stale sites pile up, drop them.
-        if self.by_site.len() > 2 * self.capacity + 64 {
-            self.by_site.retain(|_, v| !v.is_empty());
-            self.children.retain(|_, v| !v.is_empty());
-        }
-        self.by_site
-            .entry((ctx.asid, ctx.retaddr))
-            .or_default()
-            .push(slot);
+        self.sites[site as usize].slots.push(slot);
         if double {
             self.children.entry(ctx.retaddr).or_default().push(slot);
         }
         self.filter.add(ctx.retaddr);
-        self.order.push_back((slot, self.seq));
+        self.push_order(slot, seq);
         self.len += 1;
-        // Removed entries leave stale records in `order`; compact now and then.
+        Recorded {
+            slot,
+            evicted,
+            replaced: false,
+        }
+    }
+
+    /// Notes the entry in `slot` as the newest, for eviction.
+    fn push_order(&mut self, slot: u32, seq: u64) {
+        self.order.push_back((slot, seq));
+        // Replaced and removed entries leave stale records in `order`;
+        // compact now and then.
         if self.order.len() > 2 * self.capacity + 64 {
             let entries = &self.entries;
             self.order
                 .retain(|&(s, q)| entries[s as usize].live && entries[s as usize].seq == q);
         }
-        (slot, evicted)
     }
 
     fn evict_oldest(&mut self) -> bool {
@@ -256,8 +329,11 @@ impl Pending {
             return false;
         };
         entry.live = false;
-        let (asid, retaddr, double) = (entry.ctx.asid, entry.ctx.retaddr, entry.double);
-        remove_from(&mut self.by_site, (asid, retaddr), slot);
+        let (site, retaddr, double) = (entry.site, entry.ctx.retaddr, entry.double);
+        let slots = &mut self.sites[site as usize].slots;
+        if let Some(i) = slots.iter().position(|&s| s == slot) {
+            slots.swap_remove(i);
+        }
         if double {
             remove_from(&mut self.children, retaddr, slot);
         }
@@ -271,9 +347,10 @@ impl Pending {
     /// belongs to. `is_child` says whether the return value is the one a
     /// double-returning call gives its child (0).
     pub(crate) fn find_return(&self, asid: u64, pc: u64, sp: u64, is_child: bool) -> Option<Match> {
-        if let Some(slots) = self.by_site.get(&(asid, pc)) {
-            for &s in slots {
-                let Some(e) = self.get(s) else { continue };
+        if let Some(&site) = self.site_of.get(&(asid, pc)) {
+            debug_assert_eq!(self.sites[site as usize].key, (asid, pc));
+            for &s in &self.sites[site as usize].slots {
+                let e = &self.entries[s as usize];
                 if e.ctx.sp != sp {
                     continue;
                 }

@@ -16,6 +16,7 @@ use crate::cpu::{Cpu, MemError, Mode, Reg};
 pub const OABI_BASE: u32 = 0x90_0000;
 
 /// Decodes a call made by `insn` at `pc`.
+#[inline]
 pub fn enter(cpu: &mut dyn Cpu, insn: SyscallInsn, pc: u64, mode: Mode) -> Result<Entry, MemError> {
     let number = match insn {
         SyscallInsn::ArmSvc { imm, .. } if imm >= OABI_BASE => u64::from(imm - OABI_BASE),
@@ -33,6 +34,7 @@ pub fn enter(cpu: &mut dyn Cpu, insn: SyscallInsn, pc: u64, mode: Mode) -> Resul
 }
 
 /// Reads argument slot `i` (R0..R6).
+#[inline]
 pub fn slot(cpu: &mut dyn Cpu, _entry: &Entry, i: usize) -> Result<u64, MemError> {
     Ok(if i < 7 {
         cpu.reg(Reg::Arm(i as u8)) & 0xffff_ffff
@@ -42,6 +44,7 @@ pub fn slot(cpu: &mut dyn Cpu, _entry: &Entry, i: usize) -> Result<u64, MemError
 }
 
 /// Reads the return value from R0.
+#[inline]
 pub fn retval(cpu: &mut dyn Cpu) -> Retval {
     Retval::linux(sext32(cpu.reg(Reg::Arm(0))))
 }

@@ -8,6 +8,7 @@ use super::{Entry, Retval, SyscallInsn};
 use crate::cpu::{Cpu, MemError, Mode, Reg};
 
 /// Decodes a call made by `insn` at `pc`.
+#[inline]
 pub fn enter(cpu: &mut dyn Cpu, insn: SyscallInsn, pc: u64, mode: Mode) -> Result<Entry, MemError> {
     let sp = cpu.reg(Reg::Sp);
     Ok(Entry {
@@ -21,11 +22,13 @@ pub fn enter(cpu: &mut dyn Cpu, insn: SyscallInsn, pc: u64, mode: Mode) -> Resul
 }
 
 /// Reads argument slot `i` (X0..X5).
+#[inline]
 pub fn slot(cpu: &mut dyn Cpu, _entry: &Entry, i: usize) -> Result<u64, MemError> {
     Ok(if i < 6 { cpu.reg(Reg::X(i as u8)) } else { 0 })
 }
 
 /// Reads the return value from X0.
+#[inline]
 pub fn retval(cpu: &mut dyn Cpu) -> Retval {
     Retval::linux(cpu.reg(Reg::X(0)) as i64)
 }

@@ -20,6 +20,7 @@ const A3: Reg = Reg::Mips(7);
 const SP: Reg = Reg::Mips(29);
 
 /// Decodes a call made by `insn` at `pc`.
+#[inline]
 pub fn enter(
     abi: Abi,
     cpu: &mut dyn Cpu,
@@ -41,6 +42,7 @@ pub fn enter(
 }
 
 /// Reads argument slot `i`.
+#[inline]
 pub fn slot(abi: Abi, cpu: &mut dyn Cpu, entry: &Entry, i: usize) -> Result<u64, MemError> {
     if abi == Abi::LinuxMips {
         match i {
@@ -57,6 +59,7 @@ pub fn slot(abi: Abi, cpu: &mut dyn Cpu, entry: &Entry, i: usize) -> Result<u64,
 }
 
 /// Reads the return value: `$v0`, negated when `$a3` flags an error.
+#[inline]
 pub fn retval(cpu: &mut dyn Cpu) -> Retval {
     let v0 = cpu.reg(V0) as i64;
     if cpu.reg(A3) != 0 {

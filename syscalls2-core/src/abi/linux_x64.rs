@@ -12,6 +12,7 @@ use crate::cpu::{Cpu, MemError, Mode, Reg};
 const ARG_REGS: [Reg; 6] = [Reg::Rdi, Reg::Rsi, Reg::Rdx, Reg::R10, Reg::R8, Reg::R9];
 
 /// Decodes a call made by `insn` at `pc`.
+#[inline]
 pub fn enter(cpu: &mut dyn Cpu, insn: SyscallInsn, pc: u64, mode: Mode) -> Result<Entry, MemError> {
     let sp = cpu.reg(Reg::Rsp);
     Ok(Entry {
@@ -25,11 +26,13 @@ pub fn enter(cpu: &mut dyn Cpu, insn: SyscallInsn, pc: u64, mode: Mode) -> Resul
 }
 
 /// Reads argument slot `i`.
+#[inline]
 pub fn slot(cpu: &mut dyn Cpu, _entry: &Entry, i: usize) -> Result<u64, MemError> {
     Ok(ARG_REGS.get(i).map_or(0, |&r| cpu.reg(r)))
 }
 
 /// Reads the return value from RAX.
+#[inline]
 pub fn retval(cpu: &mut dyn Cpu) -> Retval {
     Retval::linux(cpu.reg(Reg::Rax) as i64)
 }

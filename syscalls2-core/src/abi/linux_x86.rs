@@ -34,6 +34,7 @@ const ARG_REGS: [Reg; 6] = [Reg::Rbx, Reg::Rcx, Reg::Rdx, Reg::Rsi, Reg::Rdi, Re
 const VDSO_SCAN: usize = 16;
 
 /// Decodes a call made by `insn` at `pc`.
+#[inline]
 pub fn enter(cpu: &mut dyn Cpu, insn: SyscallInsn, pc: u64, mode: Mode) -> Result<Entry, MemError> {
     let number = cpu.reg(Reg::Rax) & 0xffff_ffff;
     let sp = cpu.reg(Reg::Rsp) & 0xffff_ffff;
@@ -62,6 +63,7 @@ fn landing_pad(cpu: &mut dyn Cpu, from: u64) -> Result<u64, MemError> {
 }
 
 /// Reads argument slot `i`.
+#[inline]
 pub fn slot(cpu: &mut dyn Cpu, entry: &Entry, i: usize) -> Result<u64, MemError> {
     use crate::cpu::CpuExt;
     let fast = matches!(entry.insn, SyscallInsn::Sysenter | SyscallInsn::Syscall);
@@ -74,6 +76,7 @@ pub fn slot(cpu: &mut dyn Cpu, entry: &Entry, i: usize) -> Result<u64, MemError>
 }
 
 /// Reads the return value from EAX.
+#[inline]
 pub fn retval(cpu: &mut dyn Cpu) -> Retval {
     Retval::linux(sext32(cpu.reg(Reg::Rax)))
 }

@@ -239,6 +239,7 @@ impl Abi {
 
     /// Decodes the syscall being made by `insn` at `pc` in `mode`: its
     /// number, where it will return, and where its arguments are.
+    #[inline]
     pub fn enter(
         self,
         cpu: &mut dyn Cpu,
@@ -261,6 +262,7 @@ impl Abi {
 
     /// Reads argument slot `i` of the call described by `entry`, as a raw
     /// slot-wide value.
+    #[inline]
     pub fn slot(self, cpu: &mut dyn Cpu, entry: &Entry, i: usize) -> Result<u64, MemError> {
         match self {
             Abi::LinuxX86 => linux_x86::slot(cpu, entry, i),
@@ -289,35 +291,37 @@ impl Abi {
         out: &mut [u64; MAX_SLOTS],
     ) -> Option<MemError> {
         let mut error = None;
-        let big_endian = entry.mode.big_endian;
-        let slot_bits = u32::from(self.slot_bits());
+        let slot_bits = self.slot_bits();
         for (value, arg) in out.iter_mut().zip(args) {
-            let read = |cpu: &mut dyn Cpu, k: u8| self.slot(cpu, entry, usize::from(k));
             let raw = match arg.slots {
+                1 => self.slot(cpu, entry, usize::from(arg.slot)),
                 0 => Ok(0),
-                1 => read(cpu, arg.slot),
-                _ => read(cpu, arg.slot).and_then(|first| {
-                    let second = read(cpu, arg.slot + 1)?;
-                    let (lo, hi) = if big_endian {
-                        (second, first)
-                    } else {
-                        (first, second)
-                    };
-                    Ok((lo & mask(slot_bits)) | (hi << slot_bits))
-                }),
+                _ => self
+                    .slot(cpu, entry, usize::from(arg.slot))
+                    .and_then(|first| {
+                        let second = self.slot(cpu, entry, usize::from(arg.slot) + 1)?;
+                        let (lo, hi) = if entry.mode.big_endian {
+                            (second, first)
+                        } else {
+                            (first, second)
+                        };
+                        let bits = u32::from(slot_bits);
+                        Ok((lo & mask(bits)) | (hi << bits))
+                    }),
             };
-            match raw {
-                Ok(raw) => *value = widen(raw, arg.class, self.slot_bits()),
+            *value = match raw {
+                Ok(raw) => widen(raw, arg.class, slot_bits),
                 Err(e) => {
-                    *value = 0;
                     error.get_or_insert(e);
+                    0
                 }
-            }
+            };
         }
         error
     }
 
     /// Reads the return value of the call that has just returned.
+    #[inline]
     pub fn retval(self, cpu: &mut dyn Cpu) -> Retval {
         match self {
             Abi::LinuxX86 => linux_x86::retval(cpu),
@@ -346,6 +350,7 @@ const fn mask(bits: u32) -> u64 {
 
 /// Truncates `raw` to the width of `class` and widens it back to 64 bits,
 /// sign-extending signed integers. Pointers are zero-extended.
+#[inline]
 fn widen(raw: u64, class: ArgClass, slot_bits: u8) -> u64 {
     let (signed, bits) = match class {
         ArgClass::Int { signed, bits } => (signed, u32::from(bits)),

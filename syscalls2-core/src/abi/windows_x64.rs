@@ -12,6 +12,7 @@ use crate::cpu::{Cpu, CpuExt, MemError, Mode, Reg};
 const ARG_REGS: [Reg; 4] = [Reg::R10, Reg::Rdx, Reg::R8, Reg::R9];
 
 /// Decodes a call made by `insn` at `pc`.
+#[inline]
 pub fn enter(cpu: &mut dyn Cpu, insn: SyscallInsn, pc: u64, mode: Mode) -> Result<Entry, MemError> {
     let sp = cpu.reg(Reg::Rsp);
     Ok(Entry {
@@ -25,6 +26,7 @@ pub fn enter(cpu: &mut dyn Cpu, insn: SyscallInsn, pc: u64, mode: Mode) -> Resul
 }
 
 /// Reads argument slot `i`.
+#[inline]
 pub fn slot(cpu: &mut dyn Cpu, entry: &Entry, i: usize) -> Result<u64, MemError> {
     match ARG_REGS.get(i) {
         Some(&r) => Ok(cpu.reg(r)),

@@ -22,6 +22,7 @@ use super::{Entry, Retval, SyscallInsn};
 use crate::cpu::{Cpu, CpuExt, MemError, Mode, Reg};
 
 /// Decodes a call made by `insn` at `pc`.
+#[inline]
 pub fn enter(cpu: &mut dyn Cpu, insn: SyscallInsn, pc: u64, mode: Mode) -> Result<Entry, MemError> {
     let number = cpu.reg(Reg::Rax) & 0xffff_ffff;
     let edx = cpu.reg(Reg::Rdx) & 0xffff_ffff;
@@ -40,11 +41,13 @@ pub fn enter(cpu: &mut dyn Cpu, insn: SyscallInsn, pc: u64, mode: Mode) -> Resul
 }
 
 /// Reads argument slot `i` from the user stack.
+#[inline]
 pub fn slot(cpu: &mut dyn Cpu, entry: &Entry, i: usize) -> Result<u64, MemError> {
     cpu.read_uint(entry.stack + 4 * i as u64, 4)
 }
 
 /// Reads the NTSTATUS from EAX.
+#[inline]
 pub fn retval(cpu: &mut dyn Cpu) -> Retval {
     Retval::ntstatus(cpu.reg(Reg::Rax) as u32)
 }
