@@ -23,14 +23,7 @@ pub fn enter(cpu: &mut dyn Cpu, insn: SyscallInsn, pc: u64, mode: Mode) -> Resul
         _ => cpu.reg(Reg::Arm(7)) & 0xffff_ffff,
     };
     let sp = cpu.reg(Reg::Arm(13)) & 0xffff_ffff;
-    Ok(Entry {
-        number,
-        retaddr: pc + insn.len(),
-        ret_sp: sp,
-        insn,
-        mode,
-        stack: sp,
-    })
+    Ok(Entry::returning_to_next(number, pc, sp, insn, mode))
 }
 
 /// Reads argument slot `i` (R0..R6).

@@ -11,14 +11,13 @@ use crate::cpu::{Cpu, MemError, Mode, Reg};
 #[inline]
 pub fn enter(cpu: &mut dyn Cpu, insn: SyscallInsn, pc: u64, mode: Mode) -> Result<Entry, MemError> {
     let sp = cpu.reg(Reg::Sp);
-    Ok(Entry {
-        number: cpu.reg(Reg::X(8)),
-        retaddr: pc + insn.len(),
-        ret_sp: sp,
+    Ok(Entry::returning_to_next(
+        cpu.reg(Reg::X(8)),
+        pc,
+        sp,
         insn,
         mode,
-        stack: sp,
-    })
+    ))
 }
 
 /// Reads argument slot `i` (X0..X5).

@@ -31,14 +31,13 @@ pub fn enter(
     let narrow = abi.slot_bits() == 32;
     let trunc = |v: u64| if narrow { v & 0xffff_ffff } else { v };
     let sp = trunc(cpu.reg(SP));
-    Ok(Entry {
-        number: trunc(cpu.reg(V0)),
-        retaddr: pc + insn.len(),
-        ret_sp: sp,
+    Ok(Entry::returning_to_next(
+        trunc(cpu.reg(V0)),
+        pc,
+        sp,
         insn,
         mode,
-        stack: sp,
-    })
+    ))
 }
 
 /// Reads argument slot `i`.

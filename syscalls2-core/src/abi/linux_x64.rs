@@ -15,14 +15,13 @@ const ARG_REGS: [Reg; 6] = [Reg::Rdi, Reg::Rsi, Reg::Rdx, Reg::R10, Reg::R8, Reg
 #[inline]
 pub fn enter(cpu: &mut dyn Cpu, insn: SyscallInsn, pc: u64, mode: Mode) -> Result<Entry, MemError> {
     let sp = cpu.reg(Reg::Rsp);
-    Ok(Entry {
-        number: cpu.reg(Reg::Rax),
-        retaddr: pc + insn.len(),
-        ret_sp: sp,
+    Ok(Entry::returning_to_next(
+        cpu.reg(Reg::Rax),
+        pc,
+        sp,
         insn,
         mode,
-        stack: sp,
-    })
+    ))
 }
 
 /// Reads argument slot `i`.

@@ -482,6 +482,28 @@ pub struct Entry {
     pub stack: u64,
 }
 
+impl Entry {
+    /// The common case: a call that returns to the instruction after `insn`
+    /// with the stack pointer unchanged, stack arguments (if any) above `sp`.
+    #[inline]
+    pub const fn returning_to_next(
+        number: u64,
+        pc: u64,
+        sp: u64,
+        insn: SyscallInsn,
+        mode: Mode,
+    ) -> Entry {
+        Entry {
+            number,
+            retaddr: pc + insn.len(),
+            ret_sp: sp,
+            insn,
+            mode,
+            stack: sp,
+        }
+    }
+}
+
 /// A syscall's return value, read at its return site.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Retval {

@@ -15,14 +15,13 @@ const ARG_REGS: [Reg; 4] = [Reg::R10, Reg::Rdx, Reg::R8, Reg::R9];
 #[inline]
 pub fn enter(cpu: &mut dyn Cpu, insn: SyscallInsn, pc: u64, mode: Mode) -> Result<Entry, MemError> {
     let sp = cpu.reg(Reg::Rsp);
-    Ok(Entry {
-        number: cpu.reg(Reg::Rax) & 0xffff_ffff,
-        retaddr: pc + insn.len(),
-        ret_sp: sp,
+    Ok(Entry::returning_to_next(
+        cpu.reg(Reg::Rax) & 0xffff_ffff,
+        pc,
+        sp,
         insn,
         mode,
-        stack: sp,
-    })
+    ))
 }
 
 /// Reads argument slot `i`.
