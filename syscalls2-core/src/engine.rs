@@ -21,7 +21,7 @@
 use crate::abi::{Abi, Retval, SyscallInsn, MAX_SLOTS};
 use crate::args::{Syscall, SyscallArgs};
 use crate::context::SyscallCtx;
-use crate::cpu::{Cpu, Reg};
+use crate::cpu::Cpu;
 use crate::hooks::{DynHook, Hook, HookId, Target, When, STATIC_HOOKS};
 use crate::meta::{SyscallInfo, Table};
 use crate::pending::{Match, Pending};
@@ -394,13 +394,13 @@ impl Engine {
     #[inline(never)]
     fn on_return_site(&mut self, cpu: &mut dyn Cpu, pc: u64) {
         let asid = cpu.asid();
-        // Every entry at this site came from one ABI family; read the stack
-        // pointer and return value the way the profile of any of them says.
-        let Some((abi, sp_reg)) = self.site_abi(pc) else {
-            return;
-        };
-        let sp = cpu.reg(sp_reg) & sp_mask(abi);
-        let retval = abi.retval(cpu);
+        // A profile and its compat profile share the stack pointer and the
+        // register the result is in (RAX/EAX, X0/R0), so the main ABI reads
+        // them to find the entry; the entry's own ABI then reads the result
+        // with its conventions.
+        let abi = self.profiles[0].table.abi;
+        let sp = abi.read_sp(cpu);
+        let mut retval = abi.retval(cpu);
         let Some(m) = self.pending.find_return(asid, pc, sp, retval.value == 0) else {
             return;
         };
@@ -411,10 +411,12 @@ impl Engine {
         // The hooks see the stored context, with the return filled in; a
         // double-returning call's entry is put back as it was for its other
         // return.
-        let entry = self
-            .pending
-            .get_mut(slot)
-            .expect("find_return returns live slots");
+        let Some(entry) = self.pending.get_mut(slot) else {
+            return;
+        };
+        if entry.ctx.table.abi != abi {
+            retval = entry.ctx.table.abi.retval(cpu);
+        }
         let saved = (entry.ctx.asid, entry.ctx.sp);
         entry.ctx.retval = Some(retval);
         entry.ctx.child = child;
@@ -456,13 +458,6 @@ impl Engine {
             entry.ctx.retval = None;
             entry.ctx.child = false;
         }
-    }
-
-    fn site_abi(&self, _pc: u64) -> Option<(Abi, Reg)> {
-        // The stack pointer register is the same for a profile and its
-        // compat profile; the main profile's ABI reads it.
-        let abi = self.profiles[0].table.abi;
-        Some((abi, sp_reg(abi)))
     }
 
     fn add(&mut self, f: DynHook) -> (HookId, Hook) {
@@ -613,22 +608,4 @@ fn raw_slots(
         }
     }
     None
-}
-
-/// The stack pointer register of an ABI.
-pub(crate) fn sp_reg(abi: Abi) -> Reg {
-    match abi {
-        Abi::LinuxX86 | Abi::LinuxX64 | Abi::WindowsX86 | Abi::WindowsX64 => Reg::Rsp,
-        Abi::LinuxArm => Reg::Arm(13),
-        Abi::LinuxArm64 => Reg::Sp,
-        Abi::LinuxMips | Abi::LinuxMips64 | Abi::LinuxMips64N32 => Reg::Mips(29),
-    }
-}
-
-fn sp_mask(abi: Abi) -> u64 {
-    if abi.slot_bits() == 32 {
-        0xffff_ffff
-    } else {
-        u64::MAX
-    }
 }

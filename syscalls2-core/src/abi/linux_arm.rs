@@ -12,6 +12,9 @@
 use super::{sext32, Entry, Retval, SyscallInsn};
 use crate::cpu::{Cpu, MemError, Mode, Reg};
 
+/// The stack pointer, SP (r13).
+pub const SP: Reg = Reg::Arm(13);
+
 /// The OABI's number base: `svc #0x900000+n` makes syscall `n`.
 pub const OABI_BASE: u32 = 0x90_0000;
 

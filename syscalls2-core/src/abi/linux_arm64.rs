@@ -7,6 +7,9 @@
 use super::{Entry, Retval, SyscallInsn};
 use crate::cpu::{Cpu, MemError, Mode, Reg};
 
+/// The stack pointer, SP.
+pub const SP: Reg = Reg::Sp;
+
 /// Decodes a call made by `insn` at `pc`.
 #[inline]
 pub fn enter(cpu: &mut dyn Cpu, insn: SyscallInsn, pc: u64, mode: Mode) -> Result<Entry, MemError> {

@@ -17,7 +17,8 @@ use crate::cpu::{Cpu, CpuExt, MemError, Mode, Reg};
 
 const V0: Reg = Reg::Mips(2);
 const A3: Reg = Reg::Mips(7);
-const SP: Reg = Reg::Mips(29);
+/// The stack pointer, `$sp` (`$29`).
+pub const SP: Reg = Reg::Mips(29);
 
 /// Decodes a call made by `insn` at `pc`.
 #[inline]

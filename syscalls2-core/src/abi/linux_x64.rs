@@ -9,6 +9,9 @@
 use super::{Entry, Retval, SyscallInsn};
 use crate::cpu::{Cpu, MemError, Mode, Reg};
 
+/// The stack pointer, RSP.
+pub const SP: Reg = Reg::Rsp;
+
 const ARG_REGS: [Reg; 6] = [Reg::Rdi, Reg::Rsi, Reg::Rdx, Reg::R10, Reg::R8, Reg::R9];
 
 /// Decodes a call made by `insn` at `pc`.

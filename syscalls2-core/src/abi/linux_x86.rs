@@ -28,6 +28,9 @@
 use super::{sext32, Entry, Retval, SyscallInsn};
 use crate::cpu::{Cpu, MemError, Mode, Reg};
 
+/// The stack pointer, ESP.
+pub const SP: Reg = Reg::Rsp;
+
 const ARG_REGS: [Reg; 6] = [Reg::Rbx, Reg::Rcx, Reg::Rdx, Reg::Rsi, Reg::Rdi, Reg::Rbp];
 
 /// How far past a vDSO `sysenter` the restart `int $0x80` may be.

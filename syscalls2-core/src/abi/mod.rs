@@ -7,7 +7,7 @@
 //! holds what all of them share: the data model used to size arguments, the
 //! argument-slot layout, and the return-value conventions.
 
-use crate::cpu::{Cpu, MemError, Mode};
+use crate::cpu::{Cpu, MemError, Mode, Reg};
 use crate::meta::{ArgClass, ArgInfo};
 use std::fmt;
 
@@ -318,6 +318,25 @@ impl Abi {
             };
         }
         error
+    }
+
+    /// The stack pointer register.
+    pub const fn stack_pointer(self) -> Reg {
+        match self {
+            Abi::LinuxX86 => linux_x86::SP,
+            Abi::LinuxX64 => linux_x64::SP,
+            Abi::LinuxArm => linux_arm::SP,
+            Abi::LinuxArm64 => linux_arm64::SP,
+            Abi::LinuxMips | Abi::LinuxMips64 | Abi::LinuxMips64N32 => linux_mips::SP,
+            Abi::WindowsX86 => windows_x86::SP,
+            Abi::WindowsX64 => windows_x64::SP,
+        }
+    }
+
+    /// Reads the stack pointer, at the ABI's width.
+    #[inline]
+    pub fn read_sp(self, cpu: &mut dyn Cpu) -> u64 {
+        cpu.reg(self.stack_pointer()) & mask(u32::from(self.slot_bits()))
     }
 
     /// Reads the return value of the call that has just returned.

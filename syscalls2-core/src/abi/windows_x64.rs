@@ -9,6 +9,9 @@
 use super::{Entry, SyscallInsn};
 use crate::cpu::{Cpu, CpuExt, MemError, Mode, Reg};
 
+/// The stack pointer, RSP.
+pub const SP: Reg = Reg::Rsp;
+
 const ARG_REGS: [Reg; 4] = [Reg::R10, Reg::Rdx, Reg::R8, Reg::R9];
 
 /// Decodes a call made by `insn` at `pc`.

@@ -21,6 +21,9 @@
 use super::{Entry, Retval, SyscallInsn};
 use crate::cpu::{Cpu, CpuExt, MemError, Mode, Reg};
 
+/// The stack pointer, ESP.
+pub const SP: Reg = Reg::Rsp;
+
 /// Decodes a call made by `insn` at `pc`.
 #[inline]
 pub fn enter(cpu: &mut dyn Cpu, insn: SyscallInsn, pc: u64, mode: Mode) -> Result<Entry, MemError> {
