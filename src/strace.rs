@@ -223,7 +223,7 @@ impl Tracer {
         let size = usize::from(pointer_bits / 8);
         let mut out = Vec::new();
         for i in 0..=32u64 {
-            let Ok(p) = cpu.read_uint(addr + i * size as u64, size) else {
+            let Ok(p) = cpu.read_uint(addr.wrapping_add(i * size as u64), size) else {
                 return Shown::Unreadable(addr);
             };
             if p == 0 {
@@ -269,7 +269,7 @@ fn length_of(args: &[ArgInfo], i: usize) -> Option<usize> {
 fn read_wide(cpu: &mut dyn Cpu, addr: u64) -> Result<String, syscalls2_core::MemError> {
     let mut units = Vec::new();
     for i in 0..(MAX_CSTR as u64) {
-        let u = cpu.read_uint(addr + 2 * i, 2)?;
+        let u = cpu.read_uint(addr.wrapping_add(2 * i), 2)?;
         if u == 0 {
             break;
         }

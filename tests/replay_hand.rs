@@ -43,14 +43,23 @@ fn linux_x64_pairing_cases() {
         // Strings: readable, and not.
         "[0x11000] openat(-100, \"/etc/hostname\", 0, 0) = 3",
         "[0x11000] openat(-100, 0xdead0000, 0, 0) = -1 EFAULT (Bad address)",
+        // An execve that blocks while another process runs on the vCPU is
+        // retired as successful, and still reported when it fails after all.
+        "[0x11000] execve(\"/bin/slow\", [\"slow\"], [] <unfinished ...>",
+        "[0x44000] getpid() = 321",
+        "[0x11000] execve(\"/bin/slow\", [\"slow\"], []) = -1 ENOEXEC (Exec format error)",
     ];
     assert_eq!(r.lines, expected);
+    assert_eq!(r.stats.late_returns, 1);
     assert!(r.pending.is_empty(), "left pending: {:?}", r.pending);
     assert_eq!(
         r.stats.restarted, 1,
         "the interrupted read was replaced by its restart"
     );
-    assert_eq!(r.stats.exec_succeeded, 1);
+    assert_eq!(
+        r.stats.exec_succeeded, 1,
+        "/bin/true; /bin/slow returned after all"
+    );
     assert_eq!(r.stats.unknown, 1);
     assert_eq!(r.stats.noreturn, 2, "exit_group and rt_sigreturn");
     // The threads' reads: each return carries its own enter's arguments.
@@ -92,8 +101,7 @@ fn linux_x64_pairing_cases() {
 #[test]
 fn pending_entries_are_bounded_oldest_first() {
     let f = load("linux_x64_pairing.json");
-    // Room for two: the two threads' reads are pending at once with the
-    // fork... every enter past the capacity evicts the oldest entry.
+    // Room for one: every enter past the capacity evicts the oldest entry.
     let r = run_with(
         &f,
         Engine::new(&profiles::linux_x64::TABLE).with_capacity(1),
@@ -142,6 +150,7 @@ fn linux_arm_thumb_arm_pairs_and_oabi() {
             "[0x11000] write(1, \"hello\\n\", 6) = 6",
             "[0x11000] pread64(3, \"0123456789abcdef\", 16, 8589938688) = 16",
             "[0x11000] write(1, \"hi\\n\", 3) = -1 EACCES (Permission denied)",
+            "[0x11000] pread64(3, \"0123456789abcdef\", 16, 8589938688) = 16",
             "[0x11000] exit_group(3) = ?",
         ]
     );
@@ -154,6 +163,8 @@ fn linux_arm64_registers() {
         [
             "[0x11000] openat(-100, \"/nonexistent\", 0, 0) = -1 ENOENT (No such file or directory)",
             "[0x11000] pread64(3, \"0123456789abcdef\", 16, 8589938688) = 16",
+            // An AArch32 process, decoded and paired through the compat profile.
+            "[0x22000] write(1, \"hi\\n\", 3) = 3",
         ]
     );
 }
@@ -169,8 +180,20 @@ fn mips_o32_stack_arguments_error_flag_and_big_endian_pairs() {
             "[0x11000] pread64(3, \"0123456789abcdef\", 16, 8589938688) = 16",
             "[0x22000] clone(17, 0, NULL, 0, NULL) = 0 (child)",
             "[0x11000] clone(17, 0, NULL, 0, NULL) = 77",
+            "[0x11000] brk(0) = 0x80001000",
         ]
     );
+    let brk = r
+        .returns
+        .iter()
+        .find(|c| c.name() == Some("sys_brk"))
+        .unwrap();
+    assert_eq!(
+        brk.retval.unwrap().value,
+        0x8000_1000u32 as i32 as i64,
+        "o32 results are 32-bit, sign-extended"
+    );
+    assert!(!brk.retval.unwrap().is_error());
 }
 
 #[test]
@@ -206,7 +229,15 @@ fn windows_lines(path: &str, handle: &str) -> Vec<String> {
 fn windows_x86_sysenter_profiles() {
     let mut seven = windows_lines("\\\\??\\\\C:\\\\Users\\\\alice\\\\secret.txt", "124");
     seven.push("[0x11000] NtReadFile(153, 0, NULL, NULL, 0x12f040, 0x150000, 512, NULL, NULL) = 0xc0000008 STATUS_INVALID_HANDLE".into());
-    assert_eq!(lines("windows7_x86_filereadmon.json"), seven);
+    let mut seven_run = seven.clone();
+    // NtContinue resumes the thread elsewhere: retired at the thread's next
+    // call, nothing left pending.
+    seven_run.push("[0x11000] NtContinue(0x12f200, 0 <unfinished ...>".into());
+    seven_run.push("[0x11000] NtClose(125) = 0x0 STATUS_SUCCESS".into());
+    let r = run("windows7_x86_filereadmon.json");
+    assert_eq!(r.lines, seven_run);
+    assert!(r.pending.is_empty(), "{:?}", r.pending);
+    assert_eq!(r.stats.exec_succeeded, 1);
     let mut xp2 = windows_lines("\\\\??\\\\C:\\\\boot.ini", "124");
     xp2.push(seven[3].clone());
     assert_eq!(lines("windowsxp_sp2_x86.json"), xp2);

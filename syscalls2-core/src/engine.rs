@@ -25,10 +25,21 @@ use crate::cpu::Cpu;
 use crate::hooks::{DynHook, Hook, HookId, Target, When, STATIC_HOOKS};
 use crate::meta::{SyscallInfo, Table};
 use crate::pending::{Match, Pending};
+use std::collections::VecDeque;
 use std::fmt;
 
 /// The default bound on pending returns.
 pub const DEFAULT_CAPACITY: usize = 4096;
+
+/// How many retired calls (see [`Stats::exec_succeeded`]) stay findable.
+const RETIRED_CAPACITY: usize = 64;
+
+/// A call retired as successful, kept in case it returns after all.
+struct Retired {
+    ctx: SyscallCtx,
+    profile: u8,
+    index: u16,
+}
 
 /// Numbers below this are looked up in a dense array; above it (ARM's
 /// private calls at 0xf0000, win32k) by binary search.
@@ -51,9 +62,13 @@ pub struct Stats {
     /// site: the call was interrupted (a signal) and restarted, or its
     /// return was missed.
     pub restarted: u64,
-    /// `execve`-like calls retired as successful: the thread's vCPU made its
-    /// next syscall from another address space.
+    /// Calls that return only on failure (`execve`, `NtContinue`) retired as
+    /// successful: their vCPU made another syscall before they returned.
     pub exec_succeeded: u64,
+    /// Of those, the ones that returned after all (a failure that blocked
+    /// while another thread ran on the vCPU): paired and reported late, and
+    /// no longer counted in `exec_succeeded`.
+    pub late_returns: u64,
     /// Syscall instructions whose number or return site could not be read.
     pub decode_errors: u64,
 }
@@ -170,9 +185,12 @@ pub struct Engine {
     unknown_enter: Vec<Hook>,
     unknown_return: Vec<Hook>,
     pending: Pending,
-    /// Per vCPU: the pending `execve`-like entry whose outcome is not known
-    /// yet, with its sequence number.
-    exec_watch: Vec<Option<(u32, u64)>>,
+    /// Per vCPU: the pending calls that return only on failure, with their
+    /// sequence numbers, whose outcome is not known yet.
+    exec_watch: Vec<Vec<(u32, u64)>>,
+    /// Calls retired as successful, newest last, still found at their return
+    /// site should they return after all. Bounded by [`RETIRED_CAPACITY`].
+    retired: VecDeque<Retired>,
     next_hook: u64,
     next_seq: u64,
     stats: Stats,
@@ -190,6 +208,7 @@ impl Engine {
             unknown_return: Vec::new(),
             pending: Pending::new(DEFAULT_CAPACITY),
             exec_watch: Vec::new(),
+            retired: VecDeque::new(),
             next_hook: 0,
             next_seq: 0,
             stats: Stats::default(),
@@ -304,7 +323,7 @@ impl Engine {
         };
         let asid = cpu.asid();
         let vcpu = cpu.index();
-        self.settle_exec(vcpu, asid);
+        self.settle_exec(vcpu);
         self.stats.enters += 1;
 
         let index = self.profiles[usize::from(p)].index(entry.number);
@@ -353,32 +372,64 @@ impl Engine {
         self.stats.evicted += u64::from(recorded.evicted);
         let slot = recorded.slot;
         if returns.noreturn_on_success {
-            let seq = self.pending.seq_of(slot).expect("just inserted");
-            let v = vcpu as usize;
-            if self.exec_watch.len() <= v {
-                self.exec_watch.resize(v + 1, None);
+            if let Some(seq) = self.pending.seq_of(slot) {
+                let v = vcpu as usize;
+                if self.exec_watch.len() <= v {
+                    self.exec_watch.resize_with(v + 1, Vec::new);
+                }
+                self.exec_watch[v].push((slot, seq));
             }
-            self.exec_watch[v] = Some((slot, seq));
         }
     }
 
-    /// Retires a pending `execve` on `vcpu` once that vCPU makes a syscall
-    /// from another address space: the exec succeeded and the new image is
-    /// running. (A failed exec returns first, and its return clears the watch.)
-    fn settle_exec(&mut self, vcpu: u32, asid: u64) {
-        let Some(Some((slot, seq))) = self.exec_watch.get(vcpu as usize).copied() else {
+    /// Retires the calls on `vcpu` that return only on failure (`execve`,
+    /// `NtContinue`) once that vCPU makes another syscall: a failure returns
+    /// at once, so a call that has not returned by then most likely
+    /// succeeded. If it does return after all (it failed after blocking
+    /// while another thread ran), [`Engine::on_block`] finds it among the
+    /// retired calls and reports it.
+    fn settle_exec(&mut self, vcpu: u32) {
+        let Some(watch) = self.exec_watch.get_mut(vcpu as usize) else {
             return;
         };
-        match self.pending.get(slot) {
-            Some(e) if self.pending.seq_of(slot) == Some(seq) => {
-                if e.ctx.asid != asid {
-                    self.pending.remove(slot);
-                    self.stats.exec_succeeded += 1;
-                    self.exec_watch[vcpu as usize] = None;
+        for (slot, seq) in std::mem::take(watch) {
+            if self.pending.seq_of(slot) != Some(seq) {
+                continue; // It returned, or was evicted.
+            }
+            let Some(e) = self.pending.get(slot) else {
+                continue;
+            };
+            let retired = Retired {
+                ctx: e.ctx,
+                profile: e.profile,
+                index: e.index,
+            };
+            let retaddr = retired.ctx.retaddr;
+            self.pending.remove(slot);
+            // Keep its return site in the filter while it is findable.
+            self.pending.filter.add(retaddr);
+            if self.retired.len() == RETIRED_CAPACITY {
+                if let Some(old) = self.retired.pop_front() {
+                    self.pending.filter.remove(old.ctx.retaddr);
                 }
             }
-            _ => self.exec_watch[vcpu as usize] = None,
+            self.retired.push_back(retired);
+            self.stats.exec_succeeded += 1;
         }
+    }
+
+    /// A retired call of this thread returning after all: taken out of the
+    /// retired list.
+    fn claim_retired(&mut self, asid: u64, pc: u64, sp: u64) -> Option<Retired> {
+        let i = self
+            .retired
+            .iter()
+            .rposition(|r| r.ctx.asid == asid && r.ctx.retaddr == pc && r.ctx.sp == sp)?;
+        let r = self.retired.remove(i)?;
+        self.pending.filter.remove(r.ctx.retaddr);
+        self.stats.exec_succeeded -= 1;
+        self.stats.late_returns += 1;
+        Some(r)
     }
 
     /// Handles the start of a block at `pc`: if it is the return site of a
@@ -394,14 +445,18 @@ impl Engine {
     #[inline(never)]
     fn on_return_site(&mut self, cpu: &mut dyn Cpu, pc: u64) {
         let asid = cpu.asid();
-        // A profile and its compat profile share the stack pointer and the
-        // register the result is in (RAX/EAX, X0/R0), so the main ABI reads
-        // them to find the entry; the entry's own ABI then reads the result
-        // with its conventions.
-        let abi = self.profiles[0].table.abi;
+        // The ABI whose registers are live (a 32-bit process's on a 64-bit
+        // guest) reads the stack pointer and result to find the entry; the
+        // entry's own ABI then reads the result with its conventions.
+        let abi = self.profiles[0].table.abi.for_mode(cpu.mode());
         let sp = abi.read_sp(cpu);
         let mut retval = abi.retval(cpu);
         let Some(m) = self.pending.find_return(asid, pc, sp, retval.value == 0) else {
+            if let Some(mut r) = self.claim_retired(asid, pc, sp) {
+                r.ctx.retval = Some(r.ctx.table.abi.retval(cpu));
+                self.stats.returns += 1;
+                self.dispatch_return(cpu, usize::from(r.profile), r.index, &r.ctx);
+            }
             return;
         };
         let (slot, child) = match m {
@@ -435,11 +490,9 @@ impl Engine {
         } else {
             true
         };
-        let (p, index, vcpu) = (
-            usize::from(entry.profile),
-            entry.index,
-            entry.ctx.vcpu as usize,
-        );
+        let (p, index) = (usize::from(entry.profile), entry.index);
+        // The hooks borrow the stored context while the engine's hook lists
+        // are borrowed mutably: disjoint fields, no copy.
         let ctx = &entry.ctx;
         if index == UNKNOWN {
             run(&mut self.unknown_return, cpu, ctx);
@@ -448,9 +501,8 @@ impl Engine {
         }
         run(&mut self.all_return, cpu, ctx);
         self.stats.returns += 1;
-        if matches!(self.exec_watch.get(vcpu), Some(Some((s, _))) if *s == slot) {
-            self.exec_watch[vcpu] = None;
-        }
+        // (A call watched by `settle_exec` that returns here is skipped there:
+        // its slot's sequence number no longer matches.)
         if done {
             self.pending.remove(slot);
         } else if let Some(entry) = self.pending.get_mut(slot) {
@@ -458,6 +510,16 @@ impl Engine {
             entry.ctx.retval = None;
             entry.ctx.child = false;
         }
+    }
+
+    /// Runs the return hooks of the call `index` of profile `p`.
+    fn dispatch_return(&mut self, cpu: &mut dyn Cpu, p: usize, index: u16, ctx: &SyscallCtx) {
+        if index == UNKNOWN {
+            run(&mut self.unknown_return, cpu, ctx);
+        } else {
+            run(&mut self.profiles[p].ret[usize::from(index)], cpu, ctx);
+        }
+        run(&mut self.all_return, cpu, ctx);
     }
 
     fn add(&mut self, f: DynHook) -> (HookId, Hook) {

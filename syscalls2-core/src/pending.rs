@@ -51,13 +51,13 @@ impl SiteFilter {
         self.bits[b >> 6] & (1 << (b & 63)) != 0
     }
 
-    fn add(&mut self, addr: u64) {
+    pub(crate) fn add(&mut self, addr: u64) {
         let b = Self::bucket(addr);
         self.refs[b] += 1;
         self.bits[b >> 6] |= 1 << (b & 63);
     }
 
-    fn remove(&mut self, addr: u64) {
+    pub(crate) fn remove(&mut self, addr: u64) {
         let b = Self::bucket(addr);
         self.refs[b] -= 1;
         if self.refs[b] == 0 {

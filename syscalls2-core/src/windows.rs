@@ -17,7 +17,10 @@ fn pointer_bytes(abi: Abi) -> u64 {
 /// Reads the `UNICODE_STRING` at `addr`.
 pub fn unicode_string(cpu: &mut dyn Cpu, abi: Abi, addr: u64) -> Result<String, MemError> {
     let length = cpu.read_uint(addr, 2)?;
-    let buffer = cpu.read_uint(addr + pointer_bytes(abi), pointer_bytes(abi) as usize)?;
+    let buffer = cpu.read_uint(
+        addr.wrapping_add(pointer_bytes(abi)),
+        pointer_bytes(abi) as usize,
+    )?;
     cpu.read_utf16(buffer, (length / 2) as usize)
 }
 
@@ -26,6 +29,6 @@ pub fn unicode_string(cpu: &mut dyn Cpu, abi: Abi, addr: u64) -> Result<String, 
 /// that is not 0).
 pub fn object_attributes_name(cpu: &mut dyn Cpu, abi: Abi, addr: u64) -> Result<String, MemError> {
     let p = pointer_bytes(abi);
-    let name = cpu.read_uint(addr + 2 * p, p as usize)?;
+    let name = cpu.read_uint(addr.wrapping_add(2 * p), p as usize)?;
     unicode_string(cpu, abi, name)
 }

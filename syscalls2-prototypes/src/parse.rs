@@ -232,6 +232,8 @@ pub fn parse_table(source: &str) -> Result<TableSource, ParseError> {
             _ => {}
         }
     }
+    // Annotations on the last lines, with no prototype after them.
+    out.dangling.append(&mut pending);
     Ok(out)
 }
 

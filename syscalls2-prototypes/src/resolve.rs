@@ -125,11 +125,12 @@ fn resolve_one(p: &Prototype, abi: Abi) -> Result<ResolvedSyscall, Diagnostic> {
     let widths: Vec<u8> = classes.iter().map(|c| c.bits(abi)).collect();
     let layout = abi.layout_slots(&widths);
     if let Some(&(first, count)) = layout.last() {
-        if usize::from(first) + usize::from(count) > MAX_SLOTS {
+        let limit = abi.arg_slots().min(MAX_SLOTS);
+        if usize::from(first) + usize::from(count) > limit {
             return Err(Diagnostic {
                 line: p.line,
                 message: format!(
-                    "`{}` needs {} argument slots: at most {MAX_SLOTS} are decoded",
+                    "`{}` needs {} argument slots, but {abi} calls pass at most {limit}",
                     p.name,
                     first + count
                 ),
@@ -322,6 +323,21 @@ mod tests {
         assert_eq!(errors.len(), 2, "{errors:?}");
         assert!(errors[0].message.contains("duplicate syscall number 1"));
         assert!(errors[1].message.contains("no number"));
+    }
+
+    #[test]
+    fn too_many_arguments_for_the_registers() {
+        let src = "1 long f(int a, int b, int c, int d, int e, int g, int h);";
+        let e = resolve(&parse_table(src).unwrap(), Abi::LinuxX64, "t").unwrap_err();
+        assert!(
+            e[0].message
+                .contains("needs 7 argument slots, but linux_x64 calls pass at most 6"),
+            "{e:?}"
+        );
+        assert!(resolve(&parse_table(src).unwrap(), Abi::LinuxArm, "t").is_ok());
+        // A 64-bit pair after five words does not fit ARM's seven registers.
+        let src = "1 long f(int a, int b, int c, int d, int e, loff_t pos);";
+        assert!(resolve(&parse_table(src).unwrap(), Abi::LinuxArm, "t").is_err());
     }
 
     #[test]

@@ -12,11 +12,20 @@
 use super::{sext32, Entry, Retval, SyscallInsn};
 use crate::cpu::{Cpu, MemError, Mode, Reg};
 
+/// How many argument slots calls can use (R0..R6).
+pub const ARG_SLOTS: usize = 7;
+
 /// The stack pointer, SP (r13).
 pub const SP: Reg = Reg::Arm(13);
 
 /// The OABI's number base: `svc #0x900000+n` makes syscall `n`.
 pub const OABI_BASE: u32 = 0x90_0000;
+
+/// Whether `insn` is an OABI call (`svc #0x900000+n`), whose 64-bit
+/// arguments take the next two registers, unaligned.
+pub const fn is_oabi(insn: SyscallInsn) -> bool {
+    matches!(insn, SyscallInsn::ArmSvc { imm, .. } if imm >= OABI_BASE)
+}
 
 /// Decodes a call made by `insn` at `pc`.
 #[inline]

@@ -7,6 +7,9 @@
 use super::{Entry, Retval, SyscallInsn};
 use crate::cpu::{Cpu, MemError, Mode, Reg};
 
+/// How many argument slots calls can use (X0..X5).
+pub const ARG_SLOTS: usize = 6;
+
 /// The stack pointer, SP.
 pub const SP: Reg = Reg::Sp;
 

@@ -17,6 +17,9 @@ use crate::cpu::{Cpu, CpuExt, MemError, Mode, Reg};
 
 const V0: Reg = Reg::Mips(2);
 const A3: Reg = Reg::Mips(7);
+/// How many argument slots calls can use (o32: four registers and four stack words; n32/n64: eight registers).
+pub const ARG_SLOTS: usize = 8;
+
 /// The stack pointer, `$sp` (`$29`).
 pub const SP: Reg = Reg::Mips(29);
 
@@ -47,7 +50,7 @@ pub fn slot(abi: Abi, cpu: &mut dyn Cpu, entry: &Entry, i: usize) -> Result<u64,
     if abi == Abi::LinuxMips {
         match i {
             0..=3 => Ok(cpu.reg(Reg::Mips(4 + i as u8)) & 0xffff_ffff),
-            _ => cpu.read_uint(entry.stack + 16 + 4 * (i as u64 - 4), 4),
+            _ => cpu.read_uint(entry.stack.wrapping_add(16 + 4 * (i as u64 - 4)), 4),
         }
     } else {
         Ok(if i < 8 {
@@ -58,10 +61,16 @@ pub fn slot(abi: Abi, cpu: &mut dyn Cpu, entry: &Entry, i: usize) -> Result<u64,
     }
 }
 
-/// Reads the return value: `$v0`, negated when `$a3` flags an error.
+/// Reads the return value: `$v0` (sign-extended from 32 bits on o32),
+/// negated when `$a3` flags an error.
 #[inline]
-pub fn retval(cpu: &mut dyn Cpu) -> Retval {
-    let v0 = cpu.reg(V0) as i64;
+pub fn retval(abi: Abi, cpu: &mut dyn Cpu) -> Retval {
+    let raw = cpu.reg(V0);
+    let v0 = if abi == Abi::LinuxMips {
+        super::sext32(raw)
+    } else {
+        raw as i64
+    };
     if cpu.reg(A3) != 0 {
         Retval {
             value: -v0,

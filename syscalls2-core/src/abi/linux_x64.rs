@@ -9,6 +9,9 @@
 use super::{Entry, Retval, SyscallInsn};
 use crate::cpu::{Cpu, MemError, Mode, Reg};
 
+/// How many argument slots calls can use (RDI, RSI, RDX, R10, R8, R9).
+pub const ARG_SLOTS: usize = 6;
+
 /// The stack pointer, RSP.
 pub const SP: Reg = Reg::Rsp;
 

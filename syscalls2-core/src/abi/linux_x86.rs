@@ -28,6 +28,9 @@
 use super::{sext32, Entry, Retval, SyscallInsn};
 use crate::cpu::{Cpu, MemError, Mode, Reg};
 
+/// How many argument slots calls can use (EBX, ECX, EDX, ESI, EDI, EBP).
+pub const ARG_SLOTS: usize = 6;
+
 /// The stack pointer, ESP.
 pub const SP: Reg = Reg::Rsp;
 
@@ -42,8 +45,10 @@ pub fn enter(cpu: &mut dyn Cpu, insn: SyscallInsn, pc: u64, mode: Mode) -> Resul
     let number = cpu.reg(Reg::Rax) & 0xffff_ffff;
     let sp = cpu.reg(Reg::Rsp) & 0xffff_ffff;
     let retaddr = match insn {
-        SyscallInsn::Sysenter | SyscallInsn::Syscall => landing_pad(cpu, pc + insn.len())?,
-        _ => pc + insn.len(),
+        SyscallInsn::Sysenter | SyscallInsn::Syscall => {
+            landing_pad(cpu, pc.wrapping_add(insn.len()))?
+        }
+        _ => pc.wrapping_add(insn.len()),
     };
     Ok(Entry {
         number,
@@ -61,7 +66,7 @@ fn landing_pad(cpu: &mut dyn Cpu, from: u64) -> Result<u64, MemError> {
     cpu.read_mem(from, &mut code)?;
     code.windows(2)
         .position(|w| w == [0xcd, 0x80])
-        .map(|at| from + at as u64 + 2)
+        .map(|at| from.wrapping_add(at as u64 + 2))
         .ok_or(MemError { addr: from })
 }
 

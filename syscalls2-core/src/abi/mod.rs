@@ -231,8 +231,18 @@ impl Abi {
     pub fn for_call(self, insn: SyscallInsn, mode: Mode) -> Abi {
         match (self, insn) {
             (Abi::LinuxX64, SyscallInsn::Int80) => Abi::LinuxX86,
-            (Abi::LinuxX64, _) if !mode.wide => Abi::LinuxX86,
             (Abi::LinuxArm64, SyscallInsn::ArmSvc { .. }) => Abi::LinuxArm,
+            _ => self.for_mode(mode),
+        }
+    }
+
+    /// The ABI whose registers are live in `mode` on a guest whose native
+    /// ABI is `self`: a 32-bit process on x86-64 (compatibility mode) or on
+    /// AArch64 (AArch32 state) has the 32-bit register file.
+    pub fn for_mode(self, mode: Mode) -> Abi {
+        match self {
+            Abi::LinuxX64 if !mode.wide => Abi::LinuxX86,
+            Abi::LinuxArm64 if !mode.wide => Abi::LinuxArm,
             _ => self,
         }
     }
@@ -292,18 +302,24 @@ impl Abi {
     ) -> Option<MemError> {
         let mut error = None;
         let slot_bits = self.slot_bits();
+        // ARM's old ABI packs 64-bit pairs without the EABI's alignment: its
+        // slots are recounted here (the tables are laid out for EABI).
+        let unaligned = self == Abi::LinuxArm && linux_arm::is_oabi(entry.insn);
+        let mut next = 0u8;
         for (value, arg) in out.iter_mut().zip(args) {
+            let first = if unaligned { next } else { arg.slot };
+            next = first + arg.slots;
             let raw = match arg.slots {
-                1 => self.slot(cpu, entry, usize::from(arg.slot)),
+                1 => self.slot(cpu, entry, usize::from(first)),
                 0 => Ok(0),
                 _ => self
-                    .slot(cpu, entry, usize::from(arg.slot))
-                    .and_then(|first| {
-                        let second = self.slot(cpu, entry, usize::from(arg.slot) + 1)?;
+                    .slot(cpu, entry, usize::from(first))
+                    .and_then(|low_slot| {
+                        let high_slot = self.slot(cpu, entry, usize::from(first) + 1)?;
                         let (lo, hi) = if entry.mode.big_endian {
-                            (second, first)
+                            (high_slot, low_slot)
                         } else {
-                            (first, second)
+                            (low_slot, high_slot)
                         };
                         let bits = u32::from(slot_bits);
                         Ok((lo & mask(bits)) | (hi << bits))
@@ -318,6 +334,19 @@ impl Abi {
             };
         }
         error
+    }
+
+    /// How many argument slots a call can use on this ABI.
+    pub const fn arg_slots(self) -> usize {
+        match self {
+            Abi::LinuxX86 => linux_x86::ARG_SLOTS,
+            Abi::LinuxX64 => linux_x64::ARG_SLOTS,
+            Abi::LinuxArm => linux_arm::ARG_SLOTS,
+            Abi::LinuxArm64 => linux_arm64::ARG_SLOTS,
+            Abi::LinuxMips | Abi::LinuxMips64 | Abi::LinuxMips64N32 => linux_mips::ARG_SLOTS,
+            Abi::WindowsX86 => windows_x86::ARG_SLOTS,
+            Abi::WindowsX64 => windows_x64::ARG_SLOTS,
+        }
     }
 
     /// The stack pointer register.
@@ -347,7 +376,9 @@ impl Abi {
             Abi::LinuxX64 => linux_x64::retval(cpu),
             Abi::LinuxArm => linux_arm::retval(cpu),
             Abi::LinuxArm64 => linux_arm64::retval(cpu),
-            Abi::LinuxMips | Abi::LinuxMips64 | Abi::LinuxMips64N32 => linux_mips::retval(cpu),
+            Abi::LinuxMips | Abi::LinuxMips64 | Abi::LinuxMips64N32 => {
+                linux_mips::retval(self, cpu)
+            }
             Abi::WindowsX86 | Abi::WindowsX64 => windows_x86::retval(cpu),
         }
     }

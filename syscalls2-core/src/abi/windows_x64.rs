@@ -9,6 +9,9 @@
 use super::{Entry, SyscallInsn};
 use crate::cpu::{Cpu, CpuExt, MemError, Mode, Reg};
 
+/// How many argument slots calls can use (four registers, the rest on the stack).
+pub const ARG_SLOTS: usize = super::MAX_SLOTS;
+
 /// The stack pointer, RSP.
 pub const SP: Reg = Reg::Rsp;
 
@@ -32,6 +35,6 @@ pub fn enter(cpu: &mut dyn Cpu, insn: SyscallInsn, pc: u64, mode: Mode) -> Resul
 pub fn slot(cpu: &mut dyn Cpu, entry: &Entry, i: usize) -> Result<u64, MemError> {
     match ARG_REGS.get(i) {
         Some(&r) => Ok(cpu.reg(r)),
-        None => cpu.read_uint(entry.stack + 0x28 + 8 * (i as u64 - 4), 8),
+        None => cpu.read_uint(entry.stack.wrapping_add(0x28 + 8 * (i as u64 - 4)), 8),
     }
 }

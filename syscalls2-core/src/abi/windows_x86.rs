@@ -21,6 +21,9 @@
 use super::{Entry, Retval, SyscallInsn};
 use crate::cpu::{Cpu, CpuExt, MemError, Mode, Reg};
 
+/// How many argument slots calls can use (all on the stack).
+pub const ARG_SLOTS: usize = super::MAX_SLOTS;
+
 /// The stack pointer, ESP.
 pub const SP: Reg = Reg::Rsp;
 
@@ -30,8 +33,16 @@ pub fn enter(cpu: &mut dyn Cpu, insn: SyscallInsn, pc: u64, mode: Mode) -> Resul
     let number = cpu.reg(Reg::Rax) & 0xffff_ffff;
     let edx = cpu.reg(Reg::Rdx) & 0xffff_ffff;
     let (retaddr, ret_sp, stack) = match insn {
-        SyscallInsn::Int2e => (pc + insn.len(), cpu.reg(Reg::Rsp) & 0xffff_ffff, edx),
-        _ => (cpu.read_uint(edx, 4)?, edx + 4, edx + 8),
+        SyscallInsn::Int2e => (
+            pc.wrapping_add(insn.len()),
+            cpu.reg(Reg::Rsp) & 0xffff_ffff,
+            edx,
+        ),
+        _ => (
+            cpu.read_uint(edx, 4)?,
+            edx.wrapping_add(4),
+            edx.wrapping_add(8),
+        ),
     };
     Ok(Entry {
         number,
@@ -46,7 +57,7 @@ pub fn enter(cpu: &mut dyn Cpu, insn: SyscallInsn, pc: u64, mode: Mode) -> Resul
 /// Reads argument slot `i` from the user stack.
 #[inline]
 pub fn slot(cpu: &mut dyn Cpu, entry: &Entry, i: usize) -> Result<u64, MemError> {
-    cpu.read_uint(entry.stack + 4 * i as u64, 4)
+    cpu.read_uint(entry.stack.wrapping_add(4 * i as u64), 4)
 }
 
 /// Reads the NTSTATUS from EAX.
