@@ -14,7 +14,10 @@
 //! The store is bounded: past its capacity the oldest entry is evicted.
 
 use crate::context::SyscallCtx;
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
+
+/// No entry.
+const NIL: u32 = u32::MAX;
 use std::hash::{BuildHasherDefault, Hasher};
 
 /// log2 of the number of bits in the return-site filter: 2^18 bits, 32 KiB,
@@ -107,6 +110,10 @@ pub(crate) struct PendingEntry {
     seq: u64,
     /// Its site record, so that removing it needs no hashing.
     site: u32,
+    /// The next older and next newer live entries (`NIL` at the ends): the
+    /// eviction order, threaded through the entries.
+    older: u32,
+    newer: u32,
     /// Whether the slot holds a pending call (slots are reused in place).
     live: bool,
 }
@@ -148,7 +155,9 @@ pub(crate) struct Pending {
     free_sites: Vec<u32>,
     site_of: FxMap<(u64, u64), u32>,
     children: FxMap<u64, Vec<u32>>,
-    order: VecDeque<(u32, u64)>,
+    /// The oldest and newest live entries (`NIL` when empty).
+    oldest: u32,
+    newest: u32,
     pub(crate) filter: SiteFilter,
     capacity: usize,
     len: usize,
@@ -164,7 +173,8 @@ impl Pending {
             free_sites: Vec::new(),
             site_of: FxMap::default(),
             children: FxMap::default(),
-            order: VecDeque::new(),
+            oldest: NIL,
+            newest: NIL,
             filter: SiteFilter::new(),
             capacity: capacity.clamp(1, usize::from(u16::MAX)),
             len: 0,
@@ -259,7 +269,9 @@ impl Pending {
             if double {
                 self.children.entry(ctx.retaddr).or_default().push(slot);
             }
-            self.push_order(slot, seq);
+            // Now the newest.
+            self.unlink(slot);
+            self.link_newest(slot);
             return Recorded {
                 slot,
                 evicted: false,
@@ -276,6 +288,8 @@ impl Pending {
             child_done: false,
             seq,
             site,
+            older: NIL,
+            newer: NIL,
             live: true,
         };
         let slot = match self.free.pop() {
@@ -293,7 +307,7 @@ impl Pending {
             self.children.entry(ctx.retaddr).or_default().push(slot);
         }
         self.filter.add(ctx.retaddr);
-        self.push_order(slot, seq);
+        self.link_newest(slot);
         self.len += 1;
         Recorded {
             slot,
@@ -302,25 +316,38 @@ impl Pending {
         }
     }
 
-    /// Notes the entry in `slot` as the newest, for eviction.
-    fn push_order(&mut self, slot: u32, seq: u64) {
-        self.order.push_back((slot, seq));
-        // Replaced and removed entries leave stale records in `order`;
-        // compact now and then.
-        if self.order.len() > 2 * self.capacity + 64 {
-            let entries = &self.entries;
-            self.order
-                .retain(|&(s, q)| entries[s as usize].live && entries[s as usize].seq == q);
+    /// Links the entry in `slot` as the newest.
+    fn link_newest(&mut self, slot: u32) {
+        let prev = self.newest;
+        let e = &mut self.entries[slot as usize];
+        (e.older, e.newer) = (prev, NIL);
+        if prev == NIL {
+            self.oldest = slot;
+        } else {
+            self.entries[prev as usize].newer = slot;
+        }
+        self.newest = slot;
+    }
+
+    /// Takes the entry in `slot` out of the eviction order.
+    fn unlink(&mut self, slot: u32) {
+        let (older, newer) = {
+            let e = &self.entries[slot as usize];
+            (e.older, e.newer)
+        };
+        match older {
+            NIL => self.oldest = newer,
+            o => self.entries[o as usize].newer = newer,
+        }
+        match newer {
+            NIL => self.newest = older,
+            n => self.entries[n as usize].older = older,
         }
     }
 
     fn evict_oldest(&mut self) -> bool {
-        while let Some((slot, seq)) = self.order.pop_front() {
-            if self.seq_of(slot) == Some(seq) {
-                return self.remove(slot);
-            }
-        }
-        false
+        let oldest = self.oldest;
+        oldest != NIL && self.remove(oldest)
     }
 
     /// Removes the entry in `slot`; returns whether there was one.
@@ -330,6 +357,7 @@ impl Pending {
         };
         entry.live = false;
         let (site, retaddr, double) = (entry.site, entry.ctx.retaddr, entry.double);
+        self.unlink(slot);
         let slots = &mut self.sites[site as usize].slots;
         if let Some(i) = slots.iter().position(|&s| s == slot) {
             slots.swap_remove(i);
