@@ -437,3 +437,85 @@ fn remove_from<K: std::hash::Hash + Eq>(map: &mut FxMap<K, Vec<u32>>, key: K, sl
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Abi, Table, MAX_SLOTS};
+
+    static TABLE: Table = Table {
+        name: "t",
+        abi: Abi::LinuxX64,
+        syscalls: &[],
+        by_name_index: &[],
+    };
+
+    /// A call of one thread (its stack pointer) at one return site.
+    fn call(retaddr: u64, sp: u64) -> SyscallCtx {
+        SyscallCtx {
+            seq: 0,
+            no: 0,
+            pc: retaddr - 2,
+            asid: 1,
+            retaddr,
+            sp,
+            vcpu: 0,
+            args: [0; MAX_SLOTS],
+            args_error: None,
+            info: None,
+            table: &TABLE,
+            retval: None,
+            child: false,
+        }
+    }
+
+    fn live(p: &Pending) -> Vec<u64> {
+        p.iter().map(|e| e.ctx.retaddr).collect()
+    }
+
+    #[test]
+    fn eviction_is_oldest_first_across_removals_and_restarts() {
+        let mut p = Pending::new(3);
+        let a = p.record(&call(0x10, 1), 0, 0, false);
+        let b = p.record(&call(0x20, 1), 0, 0, false);
+        p.record(&call(0x30, 1), 0, 0, false);
+        assert!(p.remove(b.slot));
+        p.record(&call(0x40, 1), 0, 0, false);
+        assert_eq!(live(&p), [0x10, 0x30, 0x40]);
+        // Full: the oldest (0x10) goes.
+        assert!(p.record(&call(0x50, 1), 0, 0, false).evicted);
+        assert_eq!(live(&p), [0x30, 0x40, 0x50]);
+        assert!(
+            !p.filter.may_contain(0x10),
+            "an evicted site leaves the filter"
+        );
+        // A restart at 0x30 (same thread) makes it the newest: 0x40 goes next.
+        let r = p.record(&call(0x30, 1), 0, 0, false);
+        assert!(r.replaced && !r.evicted);
+        assert!(p.record(&call(0x60, 1), 0, 0, false).evicted);
+        assert_eq!(live(&p), [0x50, 0x30, 0x60]);
+        assert_eq!(p.len(), 3);
+        assert!(p.get(a.slot).is_none_or(|e| e.ctx.retaddr != 0x10));
+    }
+
+    #[test]
+    fn threads_at_one_site_are_told_apart_by_stack_pointer() {
+        let mut p = Pending::new(8);
+        let t1 = p.record(&call(0x10, 0x7000), 0, 0, false);
+        let t2 = p.record(&call(0x10, 0x6000), 0, 0, false);
+        assert_eq!(
+            p.find_return(1, 0x10, 0x6000, false),
+            Some(Match::Same(t2.slot))
+        );
+        assert_eq!(
+            p.find_return(1, 0x10, 0x7000, false),
+            Some(Match::Same(t1.slot))
+        );
+        assert_eq!(p.find_return(1, 0x10, 0x5000, false), None);
+        assert_eq!(
+            p.find_return(2, 0x10, 0x7000, false),
+            None,
+            "another address space"
+        );
+    }
+}
