@@ -334,20 +334,22 @@ impl<C: Cpu + ?Sized> Cpu for Recorder<'_, C> {
         Ok(())
     }
 
+    // The header was read from the live CPU when the event began: answer as
+    // a replay of the event will.
     fn pc(&mut self) -> u64 {
-        self.event.pc.0
+        EventCpu::new(&self.event).pc()
     }
 
     fn asid(&mut self) -> u64 {
-        self.event.asid.0
+        EventCpu::new(&self.event).asid()
     }
 
     fn mode(&mut self) -> Mode {
-        self.event.mode
+        EventCpu::new(&self.event).mode()
     }
 
     fn index(&self) -> u32 {
-        self.event.vcpu
+        EventCpu::new(&self.event).index()
     }
 }
 

@@ -282,6 +282,19 @@ pub fn join_type_name(ty: &str, name: &str) -> String {
     }
 }
 
+/// The arguments between a prototype's parentheses, each normalised; none
+/// for `void` or an empty list.
+pub fn parse_arg_list(inner: &str) -> Vec<String> {
+    let inner = inner.trim();
+    if inner.is_empty() || inner == "void" {
+        return Vec::new();
+    }
+    split_top_level(inner)
+        .iter()
+        .map(|a| normalize_c(a))
+        .collect()
+}
+
 /// Splits `a, b(c, d), e` at top-level commas.
 pub fn split_top_level(s: &str) -> Vec<String> {
     let mut out = Vec::new();

@@ -11,7 +11,9 @@
 //! signature.
 
 use super::cpp::{self, CondStack, Env};
-use super::{join_type_name, matching_paren, normalize_c, split_top_level, Kind, Line, Table};
+use super::{
+    join_type_name, matching_paren, normalize_c, parse_arg_list, split_top_level, Kind, Line, Table,
+};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
@@ -608,15 +610,7 @@ pub fn extract_asmlinkage(text: &str, path: &str) -> Vec<Sig> {
         if !(after.starts_with(';') || after.starts_with('{') || after.is_empty()) {
             return;
         }
-        let inner = text[open + 1..close].trim();
-        let args: Vec<String> = if inner == "void" || inner.is_empty() {
-            Vec::new()
-        } else {
-            split_top_level(inner)
-                .iter()
-                .map(|a| normalize_c(a))
-                .collect()
-        };
+        let args = parse_arg_list(&text[open + 1..close]);
         out.push((name.to_string(), ret, args));
     })
 }
@@ -1290,16 +1284,7 @@ fn find_c_function(text: &str, name: &str) -> Option<Vec<String>> {
         if before.is_empty() && prev_line.is_empty() {
             continue;
         }
-        let inner = text[open + 1..close].trim();
-        if inner.is_empty() || inner == "void" {
-            return Some(Vec::new());
-        }
-        return Some(
-            split_top_level(inner)
-                .iter()
-                .map(|a| normalize_c(a))
-                .collect(),
-        );
+        return Some(parse_arg_list(&text[open + 1..close]));
     }
     None
 }

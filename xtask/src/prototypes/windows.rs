@@ -2,7 +2,7 @@
 //! (`{x86,x64}/nt.csv`, ntoskrnl only), signatures from PANDA's signature-only
 //! list `panda/all_windows_prototypes.txt`, both read at generation time.
 
-use super::{normalize_c, split_top_level, Kind, Line, Table};
+use super::{parse_arg_list, Kind, Line, Table};
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -113,15 +113,7 @@ pub fn parse_signatures(text: &str) -> Result<HashMap<String, (String, Vec<Strin
         if ret.is_empty() || close < open {
             return Err(err());
         }
-        let inner = t[open + 1..close].trim();
-        let args = if inner.is_empty() || inner == "void" {
-            Vec::new()
-        } else {
-            split_top_level(inner)
-                .iter()
-                .map(|a| normalize_c(a))
-                .collect()
-        };
+        let args = parse_arg_list(&t[open + 1..close]);
         if out.insert(name.clone(), (ret, args)).is_some() {
             return Err(format!("line {}: {name} is listed twice", i + 1));
         }
