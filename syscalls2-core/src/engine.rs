@@ -180,10 +180,7 @@ impl Profile {
 /// ```
 pub struct Engine {
     profiles: Vec<Profile>,
-    all_enter: Vec<Hook>,
-    all_return: Vec<Hook>,
-    unknown_enter: Vec<Hook>,
-    unknown_return: Vec<Hook>,
+    generic: GenericHooks,
     pending: Pending,
     /// Per vCPU: the pending calls that return only on failure, with their
     /// sequence numbers, whose outcome is not known yet.
@@ -202,10 +199,7 @@ impl Engine {
     pub fn new(table: &'static Table) -> Engine {
         let mut engine = Engine {
             profiles: vec![Profile::new(table)],
-            all_enter: Vec::new(),
-            all_return: Vec::new(),
-            unknown_enter: Vec::new(),
-            unknown_return: Vec::new(),
+            generic: GenericHooks::default(),
             pending: Pending::new(DEFAULT_CAPACITY),
             exec_watch: Vec::new(),
             retired: VecDeque::new(),
@@ -217,14 +211,9 @@ impl Engine {
             if hook.profile.is_some_and(|p| p != table.name) {
                 continue;
             }
-            let list = match (hook.target, hook.when) {
-                (Target::All, When::Enter) => &mut engine.all_enter,
-                (Target::All, When::Return) => &mut engine.all_return,
-                (Target::Unknown, When::Enter) => &mut engine.unknown_enter,
-                (Target::Unknown, When::Return) => &mut engine.unknown_return,
-                (Target::Syscall(_), _) => continue,
-            };
-            list.push(Hook::Static(hook.call));
+            if let Some(list) = engine.generic.list(hook.target, hook.when) {
+                list.push(Hook::Static(hook.call));
+            }
         }
         engine
     }
@@ -357,10 +346,10 @@ impl Engine {
             ),
             None => {
                 self.stats.unknown += 1;
-                run(&mut self.unknown_enter, cpu, &ctx);
+                run(&mut self.generic.unknown_enter, cpu, &ctx);
             }
         }
-        run(&mut self.all_enter, cpu, &ctx);
+        run(&mut self.generic.all_enter, cpu, &ctx);
 
         let returns = info.map(|i| i.returns).unwrap_or_default();
         if returns.noreturn {
@@ -455,7 +444,14 @@ impl Engine {
             if let Some(mut r) = self.claim_retired(asid, pc, sp) {
                 r.ctx.retval = Some(r.ctx.table.abi.retval(cpu));
                 self.stats.returns += 1;
-                self.dispatch_return(cpu, usize::from(r.profile), r.index, &r.ctx);
+                dispatch_return(
+                    &mut self.generic,
+                    &mut self.profiles,
+                    usize::from(r.profile),
+                    r.index,
+                    cpu,
+                    &r.ctx,
+                );
             }
             return;
         };
@@ -493,13 +489,14 @@ impl Engine {
         let (p, index) = (usize::from(entry.profile), entry.index);
         // The hooks borrow the stored context while the engine's hook lists
         // are borrowed mutably: disjoint fields, no copy.
-        let ctx = &entry.ctx;
-        if index == UNKNOWN {
-            run(&mut self.unknown_return, cpu, ctx);
-        } else {
-            run(&mut self.profiles[p].ret[usize::from(index)], cpu, ctx);
-        }
-        run(&mut self.all_return, cpu, ctx);
+        dispatch_return(
+            &mut self.generic,
+            &mut self.profiles,
+            p,
+            index,
+            cpu,
+            &entry.ctx,
+        );
         self.stats.returns += 1;
         // (A call watched by `settle_exec` that returns here is skipped there:
         // its slot's sequence number no longer matches.)
@@ -510,16 +507,6 @@ impl Engine {
             entry.ctx.retval = None;
             entry.ctx.child = false;
         }
-    }
-
-    /// Runs the return hooks of the call `index` of profile `p`.
-    fn dispatch_return(&mut self, cpu: &mut dyn Cpu, p: usize, index: u16, ctx: &SyscallCtx) {
-        if index == UNKNOWN {
-            run(&mut self.unknown_return, cpu, ctx);
-        } else {
-            run(&mut self.profiles[p].ret[usize::from(index)], cpu, ctx);
-        }
-        run(&mut self.all_return, cpu, ctx);
     }
 
     fn add(&mut self, f: DynHook) -> (HookId, Hook) {
@@ -575,15 +562,26 @@ impl Engine {
         Ok(id)
     }
 
+    fn add_generic(
+        &mut self,
+        target: Target,
+        when: When,
+        f: impl FnMut(&mut dyn Cpu, &SyscallCtx) + Send + 'static,
+    ) -> HookId {
+        let (id, hook) = self.add(Box::new(f));
+        if let Some(list) = self.generic.list(target, when) {
+            list.push(hook);
+        }
+        id
+    }
+
     /// PANDA's `on_all_sys_enter2`: a closure run at every enter, with the
     /// context (`ctx.info` is the metadata, `None` for an unknown number).
     pub fn on_all_enter(
         &mut self,
         f: impl FnMut(&mut dyn Cpu, &SyscallCtx) + Send + 'static,
     ) -> HookId {
-        let (id, hook) = self.add(Box::new(f));
-        self.all_enter.push(hook);
-        id
+        self.add_generic(Target::All, When::Enter, f)
     }
 
     /// PANDA's `on_all_sys_return2`: a closure run at every paired return.
@@ -591,9 +589,7 @@ impl Engine {
         &mut self,
         f: impl FnMut(&mut dyn Cpu, &SyscallCtx) + Send + 'static,
     ) -> HookId {
-        let (id, hook) = self.add(Box::new(f));
-        self.all_return.push(hook);
-        id
+        self.add_generic(Target::All, When::Return, f)
     }
 
     /// PANDA's `on_unknown_sys_enter`: a closure run when the table lacks the number.
@@ -601,9 +597,7 @@ impl Engine {
         &mut self,
         f: impl FnMut(&mut dyn Cpu, &SyscallCtx) + Send + 'static,
     ) -> HookId {
-        let (id, hook) = self.add(Box::new(f));
-        self.unknown_enter.push(hook);
-        id
+        self.add_generic(Target::Unknown, When::Enter, f)
     }
 
     /// PANDA's `on_unknown_sys_return`.
@@ -611,9 +605,7 @@ impl Engine {
         &mut self,
         f: impl FnMut(&mut dyn Cpu, &SyscallCtx) + Send + 'static,
     ) -> HookId {
-        let (id, hook) = self.add(Box::new(f));
-        self.unknown_return.push(hook);
-        id
+        self.add_generic(Target::Unknown, When::Return, f)
     }
 
     /// Removes a closure registered on this engine (PANDA's
@@ -625,10 +617,15 @@ impl Engine {
             list.retain(|h| h.id() != Some(id));
             found |= list.len() != before;
         };
-        strip(&mut self.all_enter);
-        strip(&mut self.all_return);
-        strip(&mut self.unknown_enter);
-        strip(&mut self.unknown_return);
+        let g = &mut self.generic;
+        for list in [
+            &mut g.all_enter,
+            &mut g.all_return,
+            &mut g.unknown_enter,
+            &mut g.unknown_return,
+        ] {
+            strip(list);
+        }
         for p in &mut self.profiles {
             p.enter
                 .iter_mut()
@@ -647,6 +644,48 @@ impl fmt::Debug for Engine {
             .field("stats", &self.stats)
             .finish_non_exhaustive()
     }
+}
+
+/// The hooks that are not for one syscall: every call's, unknown numbers'.
+#[derive(Default)]
+struct GenericHooks {
+    all_enter: Vec<Hook>,
+    all_return: Vec<Hook>,
+    unknown_enter: Vec<Hook>,
+    unknown_return: Vec<Hook>,
+}
+
+impl GenericHooks {
+    /// The list for `target` and `when`; `None` for one syscall's hooks,
+    /// which live in the profiles.
+    fn list(&mut self, target: Target, when: When) -> Option<&mut Vec<Hook>> {
+        Some(match (target, when) {
+            (Target::All, When::Enter) => &mut self.all_enter,
+            (Target::All, When::Return) => &mut self.all_return,
+            (Target::Unknown, When::Enter) => &mut self.unknown_enter,
+            (Target::Unknown, When::Return) => &mut self.unknown_return,
+            (Target::Syscall(_), _) => return None,
+        })
+    }
+}
+
+/// Runs the return hooks of call `index` of profile `p` (or the unknown
+/// ones), then every call's. Takes the hook lists, not the engine, so the
+/// context can stay borrowed from the pending store.
+fn dispatch_return(
+    generic: &mut GenericHooks,
+    profiles: &mut [Profile],
+    p: usize,
+    index: u16,
+    cpu: &mut dyn Cpu,
+    ctx: &SyscallCtx,
+) {
+    if index == UNKNOWN {
+        run(&mut generic.unknown_return, cpu, ctx);
+    } else {
+        run(&mut profiles[p].ret[usize::from(index)], cpu, ctx);
+    }
+    run(&mut generic.all_return, cpu, ctx);
 }
 
 #[inline]
