@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use syscalls2::fixture::{replay, Fixture};
 use syscalls2::windows::object_attributes_name;
-use syscalls2::{on_syscall, profiles, Abi, Cpu, CpuExt, Engine, GuestPtr, Retval};
+use syscalls2::{abi, on_syscall, profiles, Cpu, CpuExt, Engine, GuestPtr, Retval};
 
 /// What the monitor knows, across hooks.
 #[derive(Default)]
@@ -33,7 +33,7 @@ fn with_files<R>(f: impl FnOnce(&mut Files) -> R) -> R {
 
 /// At an open's enter: the name it asks for.
 fn opening(cpu: &mut dyn Cpu, file_handle: GuestPtr, object_attributes: GuestPtr) {
-    let name = object_attributes_name(cpu, Abi::WindowsX86, object_attributes.addr())
+    let name = object_attributes_name(cpu, abi::windows_x86::ABI, object_attributes.addr())
         .unwrap_or_else(|e| format!("<name unreadable: {e}>"));
     let asid = cpu.asid();
     with_files(|f| f.opening.insert((asid, file_handle.addr()), name));

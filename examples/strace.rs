@@ -1,4 +1,6 @@
-//! Every syscall of a recorded run, strace-style, for any profile.
+//! Every syscall of a recorded run, strace-style, for any profile: a trace
+//! session (`syscalls2::session`) driven by the fixture replayer instead
+//! of an emulator.
 //!
 //! ```text
 //! cargo run --example strace                          # a real x86-64 Linux guest, recorded
@@ -7,14 +9,13 @@
 //! ```
 //!
 //! The fixture names its profile; `--profile NAME` overrides it. With
-//! `--format jsonl`, one JSON object per call (profile, vcpu, asid, pc,
-//! number, name, args, retval, errno, child) for DuckDB, pandas or Spark:
-//! `SELECT name, count(*) FROM 'calls.jsonl' GROUP BY name`.
+//! `--format jsonl`, the events of `syscalls2::event` (the schema the QEMU
+//! plugin writes too), one per line, for DuckDB, pandas or Spark:
+//! `SELECT name, count(*) FROM 'calls.jsonl' WHERE ev = 'return' GROUP BY name`.
 
 use std::process::ExitCode;
-use std::sync::{Arc, Mutex};
-use syscalls2::fixture::{replay, Fixture};
-use syscalls2::strace::{Format, Tracer};
+use syscalls2::fixture::Fixture;
+use syscalls2::session::{JsonlSink, Session, StraceSink};
 use syscalls2::{profiles, Engine};
 
 /// The fixture run when none is named: recorded from a real guest.
@@ -23,15 +24,17 @@ const DEFAULT_FIXTURE: &str = concat!(
     "/tests/fixtures/linux_x64_qemu_workload.json"
 );
 
+const USAGE: &str = "usage: strace [--format strace|jsonl] [--profile NAME] [FIXTURE.json]";
+
 struct Options {
-    format: Format,
+    jsonl: bool,
     profile: Option<String>,
     fixture: String,
 }
 
 fn options() -> Result<Options, String> {
     let mut o = Options {
-        format: Format::Strace,
+        jsonl: false,
         profile: None,
         fixture: DEFAULT_FIXTURE.to_string(),
     };
@@ -39,18 +42,17 @@ fn options() -> Result<Options, String> {
     while let Some(a) = args.next() {
         match a.as_str() {
             "--format" => {
-                o.format = match args.next().as_deref() {
-                    Some("strace") => Format::Strace,
-                    Some("jsonl") => Format::Jsonl,
-                    other => return Err(format!("--format takes strace or jsonl, not {other:?}")),
+                o.jsonl = match args.next().as_deref() {
+                    Some("strace") => false,
+                    Some("jsonl") => true,
+                    Some(other) => {
+                        return Err(format!("--format: `{other}` is not strace or jsonl"))
+                    }
+                    None => return Err("--format needs strace or jsonl".into()),
                 }
             }
-            "--profile" => o.profile = Some(args.next().ok_or("--profile takes a profile name")?),
-            "-h" | "--help" => {
-                return Err(
-                    "usage: strace [--format strace|jsonl] [--profile NAME] [FIXTURE.json]".into(),
-                )
-            }
+            "--profile" => o.profile = Some(args.next().ok_or("--profile needs a profile name")?),
+            flag if flag.starts_with('-') => return Err(format!("unknown option {flag}\n{USAGE}")),
             path => o.fixture = path.to_string(),
         }
     }
@@ -70,41 +72,37 @@ fn run() -> Result<(), String> {
         )
     })?;
     let mut engine = Engine::new(table);
-    if let Some(compat) = fixture
-        .compat
-        .as_deref()
-        .and_then(profiles::by_name)
-        .or_else(|| profiles::compat_for(table))
-    {
-        engine = engine.with_compat(compat);
+    let compat = match fixture.compat.as_deref() {
+        Some(c) => vec![profiles::by_name(c).ok_or(format!("compat profile {c} is not built in"))?],
+        None => profiles::compat_for(table),
+    };
+    for c in compat {
+        engine = engine.with_compat(c);
     }
 
-    let tracer = Arc::new(Mutex::new(Tracer::new(o.format)));
-    let t = tracer.clone();
-    engine.on_all_enter(move |cpu, ctx| {
-        if let Some(line) = t.lock().unwrap().enter(cpu, ctx) {
-            println!("{line}");
-        }
-    });
-    let t = tracer.clone();
-    engine.on_all_return(move |cpu, ctx| {
-        if let Some(line) = t.lock().unwrap().exit(cpu, ctx) {
-            println!("{line}");
-        }
-    });
-    replay(&fixture, &mut engine).map_err(|e| format!("{}: {e}", o.fixture))?;
-
-    let s = engine.stats();
+    let mut session = Session::new(engine);
+    let out = std::io::BufWriter::new(std::io::stdout());
+    if o.jsonl {
+        session.add_sink(JsonlSink::new(out));
+    } else {
+        session.add_sink(StraceSink::new(out));
+    }
+    session
+        .replay(&fixture)
+        .map_err(|e| format!("{}: {e}", o.fixture))?;
+    let s = session
+        .finish(Default::default())
+        .map_err(|e| e.to_string())?;
     eprintln!(
         "{}: {} calls, {} returns, {} unknown, {} never return, {} restarted, {} exec'd, {} still pending",
-        table.name,
-        s.enters,
-        s.returns,
-        s.unknown,
-        s.noreturn,
-        s.restarted,
-        s.exec_succeeded,
-        engine.pending_len()
+        s.profile,
+        s.counters.enters,
+        s.counters.returns,
+        s.counters.unknown,
+        s.counters.noreturn,
+        s.counters.restarted,
+        s.counters.exec_succeeded,
+        s.pending.len()
     );
     Ok(())
 }

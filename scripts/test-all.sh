@@ -2,9 +2,9 @@
 # Every test of syscalls2, from a fresh Debian machine. It installs what it
 # needs itself (QEMU 10 from bookworm-backports and the image tools; the
 # guest kernels and busybox come from Debian packages, fetched by
-# scripts/guest-images.sh), then runs: formatting and lint checks, the
-# real-guest tests under QEMU, the examples, and the unit, integration,
-# compile-fail and doc tests.
+# scripts/guest-images.sh; DuckDB from PyPI), then runs: formatting and lint
+# checks, the real-guest tests under QEMU, DuckDB over a real trace, the
+# examples, and the unit, integration, compile-fail and doc tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,6 +21,10 @@ cargo clippy --workspace --all-targets --all-features -- -D warnings
 
 step "real guests: x86_64, i386, arm, aarch64 (and aarch64 -smp 2) with the QEMU plugin"
 cargo xtask qemu-test
+
+step "DuckDB reads a real guest's JSON lines with typed columns"
+python3 -m pip install --quiet --disable-pip-version-check duckdb
+python3 tests/duckdb/events.py target/qemu-runs/test-x86_64-smp1.log
 
 step "examples"
 out=$(cargo run -q --example strace)

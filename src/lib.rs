@@ -11,6 +11,9 @@
 //!   prototype at compile time.
 //! - [`Engine`] decodes each call, runs the hooks, and pairs every return
 //!   with its enter; a backend drives it through the [`Cpu`] trait.
+//! - [`session::Session`] puts a tracer around an engine, for any backend:
+//!   filters, sinks (strace text, JSON lines of the [`event`] schema),
+//!   fixture recording, the end-of-run summary.
 //!
 //! ```
 //! use syscalls2::{on_syscall, profiles::linux_x64, Cpu, Engine, GuestPtr, Retval};
@@ -34,10 +37,11 @@
 
 #![warn(missing_docs)]
 
-mod errno;
+pub mod capture;
+pub mod event;
+pub mod options;
+pub mod session;
 pub mod strace;
-
-pub use errno::{errno_name, ntstatus_name};
 
 pub use syscalls2_core::*;
 pub use syscalls2_macros::{on_syscall, syscall_table};

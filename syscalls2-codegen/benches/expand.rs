@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use syscalls2_codegen::table::{expand, load, TableArgs};
 
 fn tables() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../prototypes");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../syscalls2-prototypes/tables");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -28,7 +28,7 @@ fn bench(c: &mut Criterion) {
         group.bench_function(format!("parse+resolve+expand {name}"), |b| {
             b.iter(|| {
                 let (p, t) = load(&args, Path::new("/")).unwrap();
-                expand(&t, &p)
+                expand(&t, Some(&p), &quote::quote!(::syscalls2))
             })
         });
     }

@@ -1,7 +1,9 @@
 //! `#[on_syscall]`: a plain function becomes a hook, checked against the
 //! prototype.
 
-use crate::table::{load, rust_type_path, TableArgs};
+use crate::table::{
+    crate_tokens, load, parse_crate_path, parse_key, resolve_bundled, rust_type_path, TableArgs,
+};
 use once_cell::sync::Lazy;
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
@@ -10,22 +12,13 @@ use std::path::Path;
 use syn::parse::{Parse, ParseStream};
 use syn::spanned::Spanned;
 use syn::{FnArg, Ident, ItemFn, LitStr, Token};
-use syscalls2_core::Abi;
-use syscalls2_prototypes::{parse_table, resolve, ResolvedSyscall, ResolvedTable};
+use syscalls2_prototypes::{ResolvedSyscall, ResolvedTable, BUNDLED};
 
-include!(concat!(env!("OUT_DIR"), "/bundled.rs"));
-
-/// The bundled tables, resolved once per compiler process.
-static BUNDLED_TABLES: Lazy<Vec<ResolvedTable>> = Lazy::new(|| {
-    BUNDLED
-        .iter()
-        .filter_map(|(file, src)| {
-            let abi = Abi::from_table_file_name(file)?;
-            let name = crate::table::profile_name(file);
-            resolve(&parse_table(src).ok()?, abi, &name).ok()
-        })
-        .collect()
-});
+/// The bundled tables, resolved once per compiler process; a table that
+/// does not resolve is an error every hook checked against the bundled
+/// profiles reports (it would otherwise surface as "no syscall named X").
+static BUNDLED_TABLES: Lazy<Result<Vec<ResolvedTable>, String>> =
+    Lazy::new(|| BUNDLED.iter().map(resolve_bundled).collect());
 
 /// What a hook is for.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -76,6 +69,8 @@ pub struct HookArgs {
     pub profile: Option<String>,
     /// `table = "..."` (with its own `abi =`, `name =`).
     pub table: Option<TableArgs>,
+    /// `crate = "..."`: where the generated code finds syscalls2.
+    pub krate: Option<syn::Path>,
 }
 
 impl Parse for HookArgs {
@@ -110,12 +105,17 @@ impl Parse for HookArgs {
             kind,
             profile: None,
             table: None,
+            krate: None,
         };
         let mut abi = None;
         let mut name = None;
         while input.parse::<Option<Token![,]>>()?.is_some() && !input.is_empty() {
-            let key: Ident = input.parse()?;
+            let key = parse_key(input)?;
             input.parse::<Token![=]>()?;
+            if key == "crate" {
+                args.krate = Some(parse_crate_path(input)?);
+                continue;
+            }
             let value: LitStr = if input.peek(LitStr) {
                 input.parse()?
             } else {
@@ -129,6 +129,7 @@ impl Parse for HookArgs {
                         path: value,
                         abi: None,
                         name: None,
+                        krate: None,
                     })
                 }
                 "abi" => abi = Some((value.value(), value.span())),
@@ -137,7 +138,7 @@ impl Parse for HookArgs {
                     return Err(syn::Error::new(
                         key.span(),
                         format!(
-                        "unknown option `{other}`: expected `profile`, `table`, `abi` or `name`"
+                        "unknown option `{other}`: expected `profile`, `table`, `abi`, `name` or `crate`"
                     ),
                     ))
                 }
@@ -170,7 +171,9 @@ pub fn expected(args: &HookArgs, name: &str, manifest_dir: &Path) -> syn::Result
             owned = [load(t, manifest_dir)?.1];
             &owned
         }
-        None => &BUNDLED_TABLES,
+        None => BUNDLED_TABLES
+            .as_ref()
+            .map_err(|e| syn::Error::new(span, format!("a bundled table is broken:\n{e}")))?,
     };
     let mut by_signature: BTreeMap<String, (Vec<String>, ResolvedSyscall)> = BTreeMap::new();
     for t in tables {
@@ -257,7 +260,7 @@ pub fn expected_signature(s: Option<&ResolvedSyscall>, kind: HookKind) -> String
 /// The whole expansion: the function unchanged, a compile-time check of its
 /// signature, and its registration.
 pub fn expand(args: &HookArgs, func: &ItemFn, manifest_dir: &Path) -> syn::Result<TokenStream> {
-    let krate = quote!(::syscalls2);
+    let krate = crate_tokens(args.krate.as_ref());
     let ident = &func.sig.ident;
     let proto = match &args.target {
         HookTarget::Syscall(name) => Some(expected(args, name, manifest_dir)?),
@@ -309,7 +312,7 @@ pub fn expand(args: &HookArgs, func: &ItemFn, manifest_dir: &Path) -> syn::Resul
             call_args.push(quote!(ctx.pc));
             for (i, a) in s.args.iter().enumerate() {
                 if let Some(t) = a.rust_type() {
-                    let ty = rust_type_path(t);
+                    let ty = rust_type_path(t, &krate);
                     types.push(ty.clone());
                     // Inferred from the user's parameter: a wrong type is
                     // reported once, by the fn-pointer check above.

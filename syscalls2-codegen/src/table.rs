@@ -2,14 +2,15 @@
 
 use proc_macro2::{Literal, Span, TokenStream};
 use quote::{format_ident, quote};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use syn::parse::{Parse, ParseStream};
 use syn::{Ident, LitStr, Token};
-use syscalls2_core::{Abi, ArgClass};
-use syscalls2_prototypes::{parse_table, resolve, ResolvedSyscall, ResolvedTable};
+use syscalls2_abi::{Abi, ArgClass};
+use syscalls2_prototypes::{parse_table, resolve, Bundled, ResolvedSyscall, ResolvedTable};
 
-/// The macro's input: `"path"`, then optional `abi = linux_x64` and
-/// `name = "myos_x64"`.
+/// The macro's input: `"path"`, then optional `abi = linux_x64`,
+/// `name = "myos_x64"` and `crate = "path"`.
 pub struct TableArgs {
     /// The table file, as written.
     pub path: LitStr,
@@ -17,6 +18,36 @@ pub struct TableArgs {
     pub abi: Option<(String, Span)>,
     /// `name = "..."`: the profile name, overriding the file name.
     pub name: Option<String>,
+    /// `crate = "..."`: where the generated code finds syscalls2's types
+    /// (default `::syscalls2`; `syscalls2_core` inside the family).
+    pub krate: Option<syn::Path>,
+}
+
+/// Parses an option key, which may be the keyword `crate`.
+pub(crate) fn parse_key(input: ParseStream<'_>) -> syn::Result<Ident> {
+    if input.peek(Token![crate]) {
+        let k: Token![crate] = input.parse()?;
+        Ok(Ident::new("crate", k.span))
+    } else {
+        input.parse()
+    }
+}
+
+/// Parses the value of `crate = ...`: a path, or a string holding one.
+pub(crate) fn parse_crate_path(input: ParseStream<'_>) -> syn::Result<syn::Path> {
+    if input.peek(LitStr) {
+        input.parse::<LitStr>()?.parse()
+    } else {
+        input.parse()
+    }
+}
+
+/// The path generated code names syscalls2 by.
+pub fn crate_tokens(krate: Option<&syn::Path>) -> TokenStream {
+    match krate {
+        Some(path) => quote!(#path),
+        None => quote!(::syscalls2),
+    }
 }
 
 impl Parse for TableArgs {
@@ -26,10 +57,15 @@ impl Parse for TableArgs {
             path,
             abi: None,
             name: None,
+            krate: None,
         };
         while input.parse::<Option<Token![,]>>()?.is_some() && !input.is_empty() {
-            let key: Ident = input.parse()?;
+            let key = parse_key(input)?;
             input.parse::<Token![=]>()?;
+            if key == "crate" {
+                args.krate = Some(parse_crate_path(input)?);
+                continue;
+            }
             let value = if input.peek(LitStr) {
                 input.parse::<LitStr>()?.value()
             } else {
@@ -42,7 +78,7 @@ impl Parse for TableArgs {
                     return Err(syn::Error::new(
                         key.span(),
                         format!(
-                            "unknown option `{other}`: expected `abi = ...` or `name = \"...\"`"
+                            "unknown option `{other}`: expected `abi = ...`, `name = \"...\"` or `crate = \"...\"`"
                         ),
                     ))
                 }
@@ -86,9 +122,11 @@ pub fn profile_name(file_name: &str) -> String {
 pub fn load(args: &TableArgs, manifest_dir: &Path) -> syn::Result<(PathBuf, ResolvedTable)> {
     let span = args.path.span();
     let path = table_path(&args.path.value(), manifest_dir);
-    let shown = path.display();
     let source = std::fs::read_to_string(&path).map_err(|e| {
-        syn::Error::new(span, format!("cannot read the syscall table {shown}: {e}"))
+        syn::Error::new(
+            span,
+            format!("cannot read the syscall table {}: {e}", path.display()),
+        )
     })?;
     let file_name = path
         .file_name()
@@ -96,92 +134,209 @@ pub fn load(args: &TableArgs, manifest_dir: &Path) -> syn::Result<(PathBuf, Reso
         .unwrap_or_default();
     let abi = match &args.abi {
         Some((name, abi_span)) => Abi::from_name(name).ok_or_else(|| {
-            let known: Vec<_> = Abi::ALL.iter().map(|a| a.name()).collect();
             syn::Error::new(
                 *abi_span,
-                format!("unknown ABI `{name}`; known ABIs: {}", known.join(", ")),
+                format!("unknown ABI `{name}`; known ABIs: {}", known_abis()),
             )
         })?,
-        None => Abi::from_table_file_name(&file_name).ok_or_else(|| {
-            let known: Vec<_> = Abi::ALL.iter().map(|a| a.name()).collect();
-            syn::Error::new(
-                span,
-                format!(
-                    "cannot tell the ABI of `{file_name}` from its name: tables are named \
-                     `{{os}}_{{arch}}_prototypes.txt` with os `linux*` or `windows*` and arch \
-                     x86, x64, arm, arm64, mips, mips64 or mips64n32; name it so, or say \
-                     `abi = ...` (one of {})",
-                    known.join(", ")
-                ),
-            )
-        })?,
+        None => abi_of_file(&file_name).map_err(|e| syn::Error::new(span, e))?,
     };
-    let parsed = parse_table(&source).map_err(|e| {
-        syn::Error::new(
-            span,
-            format!(
-                "{shown}:{}:{}: {}\n  | {}",
-                e.line, e.column, e.message, e.text
-            ),
-        )
-    })?;
     let name = args
         .name
         .clone()
         .unwrap_or_else(|| profile_name(&file_name));
-    let table = resolve(&parsed, abi, &name).map_err(|errors| {
+    let table = resolve_text(&source, &path.display().to_string(), abi, &name)
+        .map_err(|e| syn::Error::new(span, e))?;
+    Ok((path, table))
+}
+
+fn known_abis() -> String {
+    syscalls2_abi::ALL
+        .iter()
+        .map(|a| a.name())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The ABI a table file's name gives (`{os}_{arch}_prototypes.txt`), or
+/// why there is none.
+pub fn abi_of_file(file_name: &str) -> Result<Abi, String> {
+    Abi::from_table_file_name(file_name).ok_or_else(|| {
+        let mut oses: Vec<String> = syscalls2_abi::ALL
+            .iter()
+            .map(|a| format!("`{}*`", a.os.prefix()))
+            .collect();
+        let mut arches: Vec<&str> = syscalls2_abi::ALL.iter().map(|a| a.file_arch).collect();
+        oses.dedup();
+        arches.sort_unstable();
+        arches.dedup();
+        format!(
+            "cannot tell the ABI of `{file_name}` from its name: tables are named \
+             `{{os}}_{{arch}}_prototypes.txt` with os {} and arch {}; name it so, or \
+             say `abi = ...` (one of {})",
+            oses.join(", "),
+            arches.join(", "),
+            known_abis()
+        )
+    })
+}
+
+/// Parses and resolves the text of a table; `shown` names it in errors,
+/// which give its line and column.
+pub fn resolve_text(
+    source: &str,
+    shown: &str,
+    abi: Abi,
+    name: &str,
+) -> Result<ResolvedTable, String> {
+    let parsed = parse_table(source).map_err(|e| {
+        format!(
+            "{shown}:{}:{}: {}\n  | {}",
+            e.line, e.column, e.message, e.text
+        )
+    })?;
+    resolve(&parsed, abi, name).map_err(|errors| {
         let lines: Vec<String> = errors
             .iter()
             .map(|d| format!("{shown}:{}: {}", d.line, d.message))
             .collect();
-        syn::Error::new(span, lines.join("\n"))
-    })?;
-    Ok((path, table))
+        lines.join("\n")
+    })
 }
 
-/// The items `syscall_table!` expands to, for a resolved table read from `path`.
-pub fn expand(table: &ResolvedTable, path: &Path) -> TokenStream {
-    let krate = quote!(::syscalls2);
+/// A bundled table ([`syscalls2_prototypes::BUNDLED`]), resolved.
+pub fn resolve_bundled(table: &Bundled) -> Result<ResolvedTable, String> {
+    let shown = format!("syscalls2-prototypes/tables/{}", table.file);
+    let abi = abi_of_file(table.file).map_err(|e| format!("{shown}: {e}"))?;
+    resolve_text(table.text, &shown, abi, table.profile)
+}
+
+/// An identifier for a table's name in value position (`nr::read`): the
+/// name, raw where it is a Rust keyword (`r#break`), with `_` appended
+/// where it cannot be raw (`self_`).
+fn value_ident(name: &str) -> Ident {
+    match name {
+        "self" | "Self" | "super" | "crate" | "_" => format_ident!("{name}_"),
+        _ if syn::parse_str::<Ident>(name).is_ok() => Ident::new(name, Span::call_site()),
+        _ => Ident::new_raw(name, Span::call_site()),
+    }
+}
+
+/// The type names of the primaries ([`primaries`]): the name in camel case
+/// (`SysRead`, `NtReadFile`), with the number appended where that would
+/// clash with another's (`sys_read` and `sys__read`), with the table's own
+/// items (a syscall named `call`), or be a keyword (`Self`).
+fn type_names(table: &ResolvedTable, primary: &[usize]) -> Vec<String> {
+    const OWN: [&str; 3] = ["Call", "TABLE", "SYSCALLS"];
+    let mut count: HashMap<String, usize> = HashMap::new();
+    for (i, s) in table.syscalls.iter().enumerate() {
+        if primary[i] == i {
+            *count.entry(s.type_name()).or_default() += 1;
+        }
+    }
+    table
+        .syscalls
+        .iter()
+        .map(|s| {
+            let camel = s.type_name();
+            let keyword = syn::parse_str::<Ident>(&camel).is_err();
+            if count[&camel] > 1 || OWN.contains(&camel.as_str()) || keyword {
+                format!("{camel}{}", s.number)
+            } else {
+                camel
+            }
+        })
+        .collect()
+}
+
+/// For each syscall, the index of the one whose items (argument struct,
+/// marker type, registration functions, `nr` constant) serve its name:
+/// itself, or where a name repeats (a table holding several ABIs' calls;
+/// old compat calls), the first entry of its name on the table's own ABI
+/// in the file, else the first of its name. Every entry of the name is
+/// decoded, reaches the `all` hooks, and the name's hooks where its
+/// argument types are the same.
+fn primaries(table: &ResolvedTable) -> Vec<usize> {
+    let mut first: HashMap<&str, usize> = HashMap::new();
+    for (i, s) in table.syscalls.iter().enumerate() {
+        let slot = first.entry(&s.name).or_insert(i);
+        let current = &table.syscalls[*slot];
+        let own = |x: &ResolvedSyscall| x.abi == table.abi;
+        if (own(s) && !own(current)) || (own(s) == own(current) && s.line < current.line) {
+            *slot = i;
+        }
+    }
+    table
+        .syscalls
+        .iter()
+        .map(|s| first[s.name.as_str()])
+        .collect()
+}
+
+/// The items `syscall_table!` expands to, for a resolved table read from
+/// `source` (a file whose changes rebuild the caller; `None` for a bundled
+/// table), naming syscalls2's types through `krate`.
+pub fn expand(table: &ResolvedTable, source: Option<&Path>, krate: &TokenStream) -> TokenStream {
     let name = &table.name;
-    let abi = abi_tokens(table.abi);
+    let abi = abi_tokens(table.abi, krate);
     let n = table.syscalls.len();
-    let path_str = path.display().to_string();
-    let infos = table.syscalls.iter().map(info_tokens);
+    let primary = primaries(table);
+    let is_primary = |i: usize| primary[i] == i;
+    let infos = table.syscalls.iter().map(|s| info_tokens(s, krate));
     let mut by_name: Vec<usize> = (0..n).collect();
-    by_name.sort_by(|&a, &b| table.syscalls[a].name.cmp(&table.syscalls[b].name));
+    by_name.sort_by(|&a, &b| {
+        let (sa, sb) = (&table.syscalls[a], &table.syscalls[b]);
+        sa.name.cmp(&sb.name).then(sa.number.cmp(&sb.number))
+    });
     let by_name = by_name.iter().map(|&i| Literal::u16_unsuffixed(i as u16));
-    let nr = table.syscalls.iter().map(|s| {
-        let ident = Ident::new(&s.name, Span::call_site());
+    let primaries_only = || {
+        table
+            .syscalls
+            .iter()
+            .enumerate()
+            .filter(|&(i, _)| is_primary(i))
+    };
+    let types = type_names(table, &primary);
+    let nr = primaries_only().map(|(_, s)| {
+        let ident = value_ident(&s.name);
         let no = Literal::u64_unsuffixed(s.number);
         let doc = format!("`{}`", s.prototype);
         quote!(#[doc = #doc] pub const #ident: u64 = #no;)
     });
-    let per_syscall = table
-        .syscalls
-        .iter()
-        .enumerate()
-        .map(|(i, s)| syscall_items(s, i));
-    let variants = table.syscalls.iter().map(|s| {
-        let ty = format_ident!("{}", s.type_name());
-        let args = format_ident!("{}Args", s.type_name());
+    let per_syscall = primaries_only().map(|(i, s)| syscall_items(s, i, &types[i], krate));
+    let variants = primaries_only().map(|(i, s)| {
+        let ty = format_ident!("{}", types[i]);
+        let args = format_ident!("{}Args", types[i]);
         let doc = format!("`{}`", s.prototype);
         quote!(#[doc = #doc] #ty(#args))
     });
-    let arms = table.syscalls.iter().map(|s| {
-        let ty = format_ident!("{}", s.type_name());
+    // Every number whose arguments read as its name's struct.
+    let arms = table.syscalls.iter().enumerate().filter_map(|(i, s)| {
+        let p = &table.syscalls[primary[i]];
+        if p.signature() != s.signature() {
+            return None;
+        }
+        let ty = format_ident!("{}", types[primary[i]]);
         let no = Literal::u64_unsuffixed(s.number);
-        quote!(#no => ::core::option::Option::Some(Call::#ty(#krate::SyscallArgs::from_raw(&ctx.args))))
+        Some(quote!(#no => ::core::option::Option::Some(Call::#ty(#krate::SyscallArgs::from_raw(&ctx.args)))))
     });
-    let table_doc = format!(
-        "The `{name}` table: {n} syscalls on the {} ABI, from `{}`.",
-        table.abi,
-        path.file_name()
-            .map(|f| f.to_string_lossy())
-            .unwrap_or_default()
+    let from = source.and_then(|p| p.file_name()).map_or_else(
+        || format!("{name}_prototypes.txt"),
+        |f| f.to_string_lossy().into_owned(),
     );
+    let table_doc = format!(
+        "The `{name}` table: {n} syscalls on the {} ABI, from `{from}`.",
+        table.abi
+    );
+    let track = source.map(|p| {
+        let path_str = p.display().to_string();
+        quote!(
+            const _: &[u8] = ::core::include_bytes!(#path_str);
+        )
+    });
     let n_lit = Literal::usize_unsuffixed(n);
     quote! {
-        const _: &[u8] = ::core::include_bytes!(#path_str);
+        #track
 
         #[doc = #table_doc]
         #[allow(dead_code)]
@@ -240,13 +395,13 @@ pub fn expand(table: &ResolvedTable, path: &Path) -> TokenStream {
     }
 }
 
-fn abi_tokens(abi: Abi) -> TokenStream {
-    let v = format_ident!("{}", format!("{abi:?}"));
-    quote!(::syscalls2::Abi::#v)
+fn abi_tokens(abi: Abi, krate: &TokenStream) -> TokenStream {
+    let module = format_ident!("{}", abi.name());
+    quote!(#krate::abi::#module::ABI)
 }
 
-fn class_tokens(class: ArgClass) -> TokenStream {
-    let k = quote!(::syscalls2::ArgClass);
+fn class_tokens(class: ArgClass, krate: &TokenStream) -> TokenStream {
+    let k = quote!(#krate::ArgClass);
     match class {
         ArgClass::Int { signed, bits } => {
             let bits = Literal::u8_unsuffixed(bits);
@@ -259,14 +414,13 @@ fn class_tokens(class: ArgClass) -> TokenStream {
     }
 }
 
-fn info_tokens(s: &ResolvedSyscall) -> TokenStream {
-    let krate = quote!(::syscalls2);
+fn info_tokens(s: &ResolvedSyscall, krate: &TokenStream) -> TokenStream {
     let no = Literal::u64_unsuffixed(s.number);
     let (name, rettype, prototype) = (&s.name, &s.rettype, &s.prototype);
     let signature = s.signature();
     let args = s.args.iter().map(|a| {
         let (aname, ctype, pointee) = (&a.name, &a.ctype, a.ctype_class.pointee());
-        let class = class_tokens(a.class);
+        let class = class_tokens(a.class, krate);
         let (slot, slots) = (Literal::u8_unsuffixed(a.slot), Literal::u8_unsuffixed(a.slots));
         quote!(#krate::ArgInfo { name: #aname, ctype: #ctype, class: #class, pointee: #pointee, slot: #slot, slots: #slots })
     });
@@ -287,14 +441,18 @@ fn info_tokens(s: &ResolvedSyscall) -> TokenStream {
 
 /// The argument struct, the marker type and the registration functions of
 /// one syscall.
-fn syscall_items(s: &ResolvedSyscall, index: usize) -> TokenStream {
-    let krate = quote!(::syscalls2);
-    let ty = format_ident!("{}", s.type_name());
-    let args_ty = format_ident!("{}Args", s.type_name());
+fn syscall_items(
+    s: &ResolvedSyscall,
+    index: usize,
+    type_name: &str,
+    krate: &TokenStream,
+) -> TokenStream {
+    let ty = format_ident!("{}", type_name);
+    let args_ty = format_ident!("{}Args", type_name);
     let typed: Vec<_> = s.args.iter().filter(|a| a.rust_type().is_some()).collect();
     let fields = typed.iter().map(|a| {
         let field: TokenStream = a.field.parse().expect("field names are identifiers");
-        let rty: TokenStream = rust_type_path(a.rust_type().unwrap_or_default());
+        let rty: TokenStream = rust_type_path(a.rust_type().unwrap_or_default(), krate);
         let doc = format!("`{} {}`", a.ctype, a.name);
         quote!(#[doc = #doc] pub #field: #rty)
     });
@@ -318,12 +476,10 @@ fn syscall_items(s: &ResolvedSyscall, index: usize) -> TokenStream {
     let args_doc = format!("The arguments of `{}`: `{}`", s.name, s.prototype);
     let marker_doc = format!(
         "`{}` as a type, for `Engine::on_enter::<{}>`: `{}`",
-        s.name,
-        s.type_name(),
-        s.prototype
+        s.name, type_name, s.prototype
     );
-    let enter = format_ident!("on_{}_enter", s.name);
-    let ret = format_ident!("on_{}_return", s.name);
+    let enter = format_ident!("on_{}_enter", s.name.trim_start_matches("r#"));
+    let ret = format_ident!("on_{}_return", s.name.trim_start_matches("r#"));
     let enter_doc = format!("Runs `f` when `{}` enters (PANDA's `{enter}`).", s.name);
     let ret_doc = format!(
         "Runs `f` when `{}` returns, with its return value (PANDA's `{ret}`).",
@@ -373,7 +529,7 @@ fn syscall_items(s: &ResolvedSyscall, index: usize) -> TokenStream {
         #[allow(dead_code, non_snake_case)]
         pub fn #enter(
             engine: &mut #krate::Engine,
-            f: impl FnMut(&mut dyn #krate::Cpu, u64, &#args_ty) + Send + 'static,
+            f: impl FnMut(&mut dyn #krate::Cpu, u64, &#args_ty) + ::core::marker::Send + 'static,
         ) -> ::core::result::Result<#krate::HookId, #krate::HookError> {
             engine.on_enter::<#ty>(f)
         }
@@ -384,7 +540,7 @@ fn syscall_items(s: &ResolvedSyscall, index: usize) -> TokenStream {
         #[allow(dead_code, non_snake_case)]
         pub fn #ret(
             engine: &mut #krate::Engine,
-            f: impl FnMut(&mut dyn #krate::Cpu, u64, &#args_ty, #krate::Retval) + Send + 'static,
+            f: impl FnMut(&mut dyn #krate::Cpu, u64, &#args_ty, #krate::Retval) + ::core::marker::Send + 'static,
         ) -> ::core::result::Result<#krate::HookId, #krate::HookError> {
             engine.on_return::<#ty>(f)
         }
@@ -392,9 +548,9 @@ fn syscall_items(s: &ResolvedSyscall, index: usize) -> TokenStream {
 }
 
 /// The path of a hook argument type: `u32` as is, `GuestPtr` in syscalls2.
-pub fn rust_type_path(ty: &str) -> TokenStream {
+pub fn rust_type_path(ty: &str, krate: &TokenStream) -> TokenStream {
     match ty {
-        "GuestPtr" => quote!(::syscalls2::GuestPtr),
+        "GuestPtr" => quote!(#krate::GuestPtr),
         prim => {
             let ident = Ident::new(prim, Span::call_site());
             quote!(#ident)
@@ -412,7 +568,12 @@ mod tests {
     }
 
     fn expand_str(src: &str, file: &str) -> String {
-        expand(&resolved(src, file), Path::new(file)).to_string()
+        expand(
+            &resolved(src, file),
+            Some(Path::new(file)),
+            &quote!(::syscalls2),
+        )
+        .to_string()
     }
 
     #[test]
@@ -452,7 +613,7 @@ mod tests {
         for needle in [
             "pub static TABLE : :: syscalls2 :: Table",
             "name : \"linux_x86\"",
-            "abi : :: syscalls2 :: Abi :: LinuxX86",
+            "abi : :: syscalls2 :: abi :: linux_x86 :: ABI",
             "pub const sys_read : u64 = 3",
             "pub struct SysReadArgs { # [doc = \"`unsigned int fd`\"] pub fd : u32",
             "pub buf : :: syscalls2 :: GuestPtr",
@@ -535,5 +696,38 @@ mod tests {
             "{e}"
         );
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn awkward_names_still_make_rust() {
+        // Keywords (FreeBSD has `break` and `yield`), a name whose type
+        // would be the `Call` enum's, names equal after camel-casing, a
+        // name that is a prelude trait's (`send`), repeated names.
+        let src = "17 int break(char *nsize);\n321 int yield(void);\n1 long call(void);\n\
+                   3 long sys_read(int fd);\n4 long sys__read(int fd);\n5 long self(void);\n\
+                   6 long send(int s);\n30 int accept(int s);\n99 int accept(int s);\n";
+        let out = expand(
+            &resolved(src, "freebsd_x64_prototypes.txt"),
+            None,
+            &quote!(::syscalls2),
+        );
+        let file: syn::File = syn::parse2(out.clone()).expect("the expansion is Rust");
+        let text = out.to_string();
+        for needle in [
+            "pub const r#break : u64 = 17",
+            "pub const self_ : u64 = 5",
+            "pub struct Self5 ;",
+            "pub struct Call1 ;",
+            "pub struct SysRead3 ;",
+            "pub struct SysRead4 ;",
+            "pub struct Send ;",
+            "pub fn on_break_enter",
+            "pub const accept : u64 = 30",
+        ] {
+            assert!(text.contains(needle), "missing `{needle}`");
+        }
+        // The repeated name's other number decodes as the same call.
+        assert!(text.contains("99 => :: core :: option :: Option :: Some (Call :: Accept"));
+        assert!(!file.items.is_empty());
     }
 }

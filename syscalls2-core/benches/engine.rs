@@ -16,8 +16,8 @@
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};
 use std::collections::BTreeMap;
 use syscalls2_core::{
-    Abi, ArgClass, ArgInfo, ArgValue, Cpu, Engine, GuestPtr, MemError, Mode, Reg, ReturnKind,
-    Syscall, SyscallArgs, SyscallInfo, SyscallInsn, Table, MAX_SLOTS,
+    ArgClass, ArgInfo, ArgValue, Cpu, Engine, GuestPtr, MemError, Mode, Reg, ReturnKind, Syscall,
+    SyscallArgs, SyscallInfo, SyscallInsn, Table, MAX_SLOTS,
 };
 
 /// What `syscall_table!` generates for `0 long sys_read(unsigned int fd, char __user *buf, size_t count);`
@@ -95,7 +95,7 @@ static SYSCALLS: [SyscallInfo; 2] = [
 ];
 static TABLE: Table = Table {
     name: "bench_linux_x64",
-    abi: Abi::LinuxX64,
+    abi: syscalls2_abi::linux_x64::ABI,
     syscalls: &SYSCALLS,
     by_name_index: &[0],
 };

@@ -1,10 +1,10 @@
 //! Typed arguments: the values hooks receive, and the traits generated code
 //! implements.
 
-use crate::abi::MAX_SLOTS;
-use crate::cpu::{Cpu, CpuExt, MemError};
 use crate::meta::{SyscallInfo, Table};
 use std::fmt;
+use syscalls2_abi::MAX_SLOTS;
+use syscalls2_abi::{Cpu, CpuExt, MemError};
 
 /// The most bytes [`GuestPtr::read_cstr`] reads before it stops looking for
 /// the NUL (Linux's `PATH_MAX`).
@@ -70,7 +70,7 @@ impl fmt::Display for GuestPtr {
 }
 
 /// A type a decoded argument converts to. The decoder has already widened
-/// the value per its class (see [`crate::Abi::read_args`]), so conversion
+/// the value per its class (see [`Abi::read_args`](crate::Abi::read_args)), so conversion
 /// is a cast.
 pub trait ArgValue: Copy {
     /// Converts the widened 64-bit value.

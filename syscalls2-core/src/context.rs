@@ -1,9 +1,9 @@
 //! The context of one syscall: PANDA's `syscall_ctx_t`.
 
-use crate::abi::{Retval, MAX_SLOTS};
 use crate::args::SyscallArgs;
-use crate::cpu::MemError;
 use crate::meta::{SyscallInfo, Table};
+use syscalls2_abi::MemError;
+use syscalls2_abi::{Abi, Retval, MAX_SLOTS};
 
 /// Everything known about one syscall: at enter, and again at return with
 /// [`SyscallCtx::retval`] filled in.
@@ -37,6 +37,9 @@ pub struct SyscallCtx {
     /// The table it was decoded with (a compat table for a 32-bit process on
     /// a 64-bit guest).
     pub table: &'static Table,
+    /// The ABI it follows: the table's, or in a table holding several ABIs'
+    /// calls, its own (an o32 call in PANDA's `linux_mips64`).
+    pub abi: Abi,
     /// The return value: `None` at enter.
     pub retval: Option<Retval>,
     /// For a double-returning call (fork, clone) reported at return: whether

@@ -18,15 +18,15 @@
 //! restarted call replaces its interrupted entry; the store is bounded; an
 //! unknown number goes to the unknown-syscall hooks (#1128).
 
-use crate::abi::{Abi, Retval, SyscallInsn, MAX_SLOTS};
 use crate::args::{Syscall, SyscallArgs};
 use crate::context::SyscallCtx;
-use crate::cpu::Cpu;
 use crate::hooks::{DynHook, Hook, HookId, Target, When, STATIC_HOOKS};
 use crate::meta::{SyscallInfo, Table};
 use crate::pending::{Match, Pending};
 use std::collections::VecDeque;
 use std::fmt;
+use syscalls2_abi::Cpu;
+use syscalls2_abi::{Abi, Retval, SyscallInsn, MAX_SLOTS};
 
 /// The default bound on pending returns.
 pub const DEFAULT_CAPACITY: usize = 4096;
@@ -47,6 +47,7 @@ const DENSE_LIMIT: u64 = 8192;
 
 /// Counters of what the engine saw.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "fixture", derive(serde::Serialize, serde::Deserialize))]
 pub struct Stats {
     /// Syscall instructions decoded.
     pub enters: u64,
@@ -134,16 +135,11 @@ impl Profile {
             let Target::Syscall(name) = hook.target else {
                 continue;
             };
-            let Some(info) = table.by_name(name) else {
-                continue;
-            };
-            if !hook.applies_to(table.name, info) {
-                continue;
+            for i in table.indices_named(name) {
+                if hook.applies_to(table.name, &table.syscalls[i]) {
+                    p.list(hook.when, i).push(Hook::Static(hook.call));
+                }
             }
-            let i = table
-                .index_of(info)
-                .expect("by_name returns an entry of the table");
-            p.list(hook.when, i).push(Hook::Static(hook.call));
         }
         p
     }
@@ -172,8 +168,8 @@ impl Profile {
 /// profile), hooks, and pending returns.
 ///
 /// ```
-/// # use syscalls2_core::{Engine, Table, Abi};
-/// # static TABLE: Table = Table { name: "demo", abi: Abi::LinuxX64, syscalls: &[], by_name_index: &[] };
+/// # use syscalls2_core::{Engine, Table};
+/// # static TABLE: Table = Table { name: "demo", abi: syscalls2_core::abi::linux_x64::ABI, syscalls: &[], by_name_index: &[] };
 /// let mut engine = Engine::new(&TABLE);
 /// let id = engine.on_all_enter(|_cpu, ctx| println!("{:?} at {:#x}", ctx.name(), ctx.pc));
 /// assert!(engine.remove_hook(id));
@@ -220,11 +216,23 @@ impl Engine {
 
     /// Adds a compat profile: calls whose ABI ([`Abi::for_call`]) is
     /// `table`'s are decoded with it (linux_x86 beside linux_x64, linux_arm
-    /// beside linux_arm64).
+    /// beside linux_arm64). It replaces a compat profile of the same ABI.
     pub fn with_compat(mut self, table: &'static Table) -> Engine {
-        self.profiles.truncate(1);
+        let mut i = 1;
+        while i < self.profiles.len() {
+            if self.profiles[i].table.abi == table.abi {
+                self.profiles.remove(i);
+            } else {
+                i += 1;
+            }
+        }
         self.profiles.push(Profile::new(table));
         self
+    }
+
+    /// The compat profiles' tables (see [`Engine::with_compat`]).
+    pub fn compat_tables(&self) -> Vec<&'static Table> {
+        self.profiles[1..].iter().map(|p| p.table).collect()
     }
 
     /// Bounds the pending returns at `capacity` (at most 65535; default
@@ -284,35 +292,59 @@ impl Engine {
         self.pending.filter.may_contain(pc)
     }
 
-    fn profile_for(&self, insn: SyscallInsn, mode: crate::Mode) -> Option<u8> {
+    /// The profile that decodes a call made by `insn` in `mode`, and the
+    /// call's ABI: the main profile for its own ABI's calls, a compat
+    /// profile for a compat ABI's, or the main profile again when its table
+    /// holds the compat ABI's calls too (PANDA's `linux_mips64`).
+    fn profile_for(
+        &self,
+        cpu: &mut dyn Cpu,
+        insn: SyscallInsn,
+        mode: syscalls2_abi::Mode,
+    ) -> Option<(u8, Abi)> {
         let main = self.profiles[0].table.abi;
-        let abi = main.for_call(insn, mode);
+        let abi = main.for_call(cpu, insn, mode);
         if abi == main {
-            return Some(0);
+            return Some((0, abi));
         }
-        self.profiles
-            .iter()
-            .position(|p| p.table.abi == abi)
-            .map(|i| i as u8)
+        match self.profiles.iter().position(|p| p.table.abi == abi) {
+            Some(i) => Some((i as u8, abi)),
+            None => main
+                .compat_numbers
+                .iter()
+                .any(|r| r.abi == abi)
+                .then_some((0, abi)),
+        }
     }
 
     /// Handles an executed syscall instruction `insn` at `pc`: decodes it,
     /// runs the enter hooks, and records the pending return.
     pub fn on_syscall(&mut self, cpu: &mut dyn Cpu, pc: u64, insn: SyscallInsn) {
+        self.on_syscall_with(cpu, pc, insn, &mut ());
+    }
+
+    /// [`Engine::on_syscall`], telling `observer` what happens after the
+    /// hooks have run.
+    pub fn on_syscall_with(
+        &mut self,
+        cpu: &mut dyn Cpu,
+        pc: u64,
+        insn: SyscallInsn,
+        observer: &mut dyn Observer,
+    ) {
         let mode = cpu.mode();
-        let Some(p) = self.profile_for(insn, mode) else {
+        let Some((p, abi)) = self.profile_for(cpu, insn, mode) else {
             self.stats.decode_errors += 1;
             return;
         };
         let table = self.profiles[usize::from(p)].table;
-        let abi = table.abi;
         let Ok(entry) = abi.enter(cpu, insn, pc, mode) else {
             self.stats.decode_errors += 1;
             return;
         };
         let asid = cpu.asid();
         let vcpu = cpu.index();
-        self.settle_exec(vcpu);
+        self.settle_exec(vcpu, observer);
         self.stats.enters += 1;
 
         let index = self.profiles[usize::from(p)].index(entry.number);
@@ -330,6 +362,7 @@ impl Engine {
             args_error: None,
             info,
             table,
+            abi,
             retval: None,
             child: false,
         };
@@ -350,6 +383,7 @@ impl Engine {
             }
         }
         run(&mut self.generic.all_enter, cpu, &ctx);
+        observer.enter(cpu, &ctx);
 
         let returns = info.map(|i| i.returns).unwrap_or_default();
         if returns.noreturn {
@@ -357,8 +391,14 @@ impl Engine {
             return;
         }
         let recorded = self.pending.record(&ctx, p, index, returns.double_return);
-        self.stats.restarted += u64::from(recorded.replaced);
-        self.stats.evicted += u64::from(recorded.evicted);
+        if let Some(seq) = recorded.replaced {
+            self.stats.restarted += 1;
+            observer.dropped(seq, Dropped::Restarted);
+        }
+        if let Some(seq) = recorded.evicted {
+            self.stats.evicted += 1;
+            observer.dropped(seq, Dropped::Evicted);
+        }
         let slot = recorded.slot;
         if returns.noreturn_on_success {
             if let Some(seq) = self.pending.seq_of(slot) {
@@ -377,7 +417,7 @@ impl Engine {
     /// succeeded. If it does return after all (it failed after blocking
     /// while another thread ran), [`Engine::on_block`] finds it among the
     /// retired calls and reports it.
-    fn settle_exec(&mut self, vcpu: u32) {
+    fn settle_exec(&mut self, vcpu: u32, observer: &mut dyn Observer) {
         let Some(watch) = self.exec_watch.get_mut(vcpu as usize) else {
             return;
         };
@@ -402,6 +442,7 @@ impl Engine {
                     self.pending.filter.remove(old.ctx.retaddr);
                 }
             }
+            observer.retired(&retired.ctx);
             self.retired.push_back(retired);
             self.stats.exec_succeeded += 1;
         }
@@ -427,12 +468,20 @@ impl Engine {
     #[inline]
     pub fn on_block(&mut self, cpu: &mut dyn Cpu, pc: u64) {
         if self.is_return_site(pc) {
-            self.on_return_site(cpu, pc);
+            self.on_return_site(cpu, pc, &mut ());
+        }
+    }
+
+    /// [`Engine::on_block`], telling `observer` of the return it pairs.
+    #[inline]
+    pub fn on_block_with(&mut self, cpu: &mut dyn Cpu, pc: u64, observer: &mut dyn Observer) {
+        if self.is_return_site(pc) {
+            self.on_return_site(cpu, pc, observer);
         }
     }
 
     #[inline(never)]
-    fn on_return_site(&mut self, cpu: &mut dyn Cpu, pc: u64) {
+    fn on_return_site(&mut self, cpu: &mut dyn Cpu, pc: u64, observer: &mut dyn Observer) {
         let asid = cpu.asid();
         // The ABI whose registers are live (a 32-bit process's on a 64-bit
         // guest) reads the stack pointer and result to find the entry; the
@@ -442,7 +491,7 @@ impl Engine {
         let mut retval = abi.retval(cpu);
         let Some(m) = self.pending.find_return(asid, pc, sp, retval.value == 0) else {
             if let Some(mut r) = self.claim_retired(asid, pc, sp) {
-                r.ctx.retval = Some(r.ctx.table.abi.retval(cpu));
+                r.ctx.retval = Some(r.ctx.abi.retval(cpu));
                 self.stats.returns += 1;
                 dispatch_return(
                     &mut self.generic,
@@ -452,6 +501,7 @@ impl Engine {
                     cpu,
                     &r.ctx,
                 );
+                observer.ret(cpu, &r.ctx);
             }
             return;
         };
@@ -465,8 +515,8 @@ impl Engine {
         let Some(entry) = self.pending.get_mut(slot) else {
             return;
         };
-        if entry.ctx.table.abi != abi {
-            retval = entry.ctx.table.abi.retval(cpu);
+        if entry.ctx.abi != abi {
+            retval = entry.ctx.abi.retval(cpu);
         }
         let saved = (entry.ctx.asid, entry.ctx.sp);
         entry.ctx.retval = Some(retval);
@@ -497,6 +547,7 @@ impl Engine {
             cpu,
             &entry.ctx,
         );
+        observer.ret(cpu, &entry.ctx);
         self.stats.returns += 1;
         // (A call watched by `settle_exec` that returns here is skipped there:
         // its slot's sequence number no longer matches.)
@@ -509,13 +560,10 @@ impl Engine {
         }
     }
 
-    fn add(&mut self, f: DynHook) -> (HookId, Hook) {
-        self.next_hook += 1;
-        let id = HookId(self.next_hook);
-        (id, Hook::Dyn(id, f))
-    }
-
-    fn slot_of<S: Syscall>(&self) -> Result<(usize, usize), HookError> {
+    /// The profile holding `S`, and the positions of `S` in its table: one,
+    /// or in a table holding several ABIs' calls, every entry of its name
+    /// with its argument types.
+    fn slots_of<S: Syscall>(&self) -> Result<(usize, Vec<usize>), HookError> {
         let table = S::table();
         let p = self
             .profiles
@@ -526,10 +574,34 @@ impl Engine {
                 table: table.name,
                 profile: self.table().name,
             })?;
-        let i = table
-            .index_of(S::info())
-            .expect("a syscall's info is in its table");
-        Ok((p, i))
+        let info = S::info();
+        let slots = table
+            .indices_named(info.name)
+            .filter(|&i| table.syscalls[i].signature == info.signature)
+            .collect();
+        Ok((p, slots))
+    }
+
+    /// Installs a closure in the `when` lists of `slots` of profile `p`.
+    fn install(&mut self, p: usize, slots: &[usize], when: When, f: DynHook) -> HookId {
+        self.next_hook += 1;
+        let id = HookId(self.next_hook);
+        let profile = &mut self.profiles[p];
+        match slots {
+            [one] => profile.list(when, *one).push(Hook::Dyn(id, f)),
+            many => {
+                let shared = std::sync::Arc::new(std::sync::Mutex::new(f));
+                for &i in many {
+                    let f = shared.clone();
+                    let call: DynHook = Box::new(move |cpu, ctx| {
+                        let mut f = f.lock().unwrap_or_else(|e| e.into_inner());
+                        f(cpu, ctx)
+                    });
+                    profile.list(when, i).push(Hook::Dyn(id, call));
+                }
+            }
+        }
+        id
     }
 
     /// Registers a typed closure run when `S` enters:
@@ -539,12 +611,9 @@ impl Engine {
         &mut self,
         mut f: impl FnMut(&mut dyn Cpu, u64, &S::Args) + Send + 'static,
     ) -> Result<HookId, HookError> {
-        let (p, i) = self.slot_of::<S>()?;
-        let (id, hook) = self.add(Box::new(move |cpu, ctx| {
-            f(cpu, ctx.pc, &S::Args::from_raw(&ctx.args))
-        }));
-        self.profiles[p].enter[i].push(hook);
-        Ok(id)
+        let (p, slots) = self.slots_of::<S>()?;
+        let f: DynHook = Box::new(move |cpu, ctx| f(cpu, ctx.pc, &S::Args::from_raw(&ctx.args)));
+        Ok(self.install(p, &slots, When::Enter, f))
     }
 
     /// Registers a typed closure run when `S` returns, with its entry
@@ -553,13 +622,13 @@ impl Engine {
         &mut self,
         mut f: impl FnMut(&mut dyn Cpu, u64, &S::Args, Retval) + Send + 'static,
     ) -> Result<HookId, HookError> {
-        let (p, i) = self.slot_of::<S>()?;
-        let (id, hook) = self.add(Box::new(move |cpu, ctx| {
-            let ret = ctx.retval.expect("return hooks run with a return value");
-            f(cpu, ctx.pc, &S::Args::from_raw(&ctx.args), ret)
-        }));
-        self.profiles[p].ret[i].push(hook);
-        Ok(id)
+        let (p, slots) = self.slots_of::<S>()?;
+        let f: DynHook = Box::new(move |cpu, ctx| {
+            if let Some(ret) = ctx.retval {
+                f(cpu, ctx.pc, &S::Args::from_raw(&ctx.args), ret)
+            }
+        });
+        Ok(self.install(p, &slots, When::Return, f))
     }
 
     fn add_generic(
@@ -568,9 +637,10 @@ impl Engine {
         when: When,
         f: impl FnMut(&mut dyn Cpu, &SyscallCtx) + Send + 'static,
     ) -> HookId {
-        let (id, hook) = self.add(Box::new(f));
+        self.next_hook += 1;
+        let id = HookId(self.next_hook);
         if let Some(list) = self.generic.list(target, when) {
-            list.push(hook);
+            list.push(Hook::Dyn(id, Box::new(f)));
         }
         id
     }
@@ -646,6 +716,85 @@ impl fmt::Debug for Engine {
     }
 }
 
+/// What a backend drives, with two calls: at every executed syscall
+/// instruction, and at block starts that may be return sites. [`Engine`]
+/// is one; a trace session around an engine (`syscalls2::session`) is
+/// another. A backend for a new emulator implements [`Cpu`] and makes
+/// these two calls.
+pub trait Handler {
+    /// The ABI of the guest (whose syscall instructions the backend finds
+    /// with [`Abi::find_syscall_insn`]).
+    fn abi(&self) -> Abi;
+
+    /// Whether a block at `pc` may be a return site (cheap; may say yes
+    /// wrongly, never no wrongly).
+    fn is_return_site(&self, pc: u64) -> bool;
+
+    /// A syscall instruction `insn` (whose bytes are `bytes`) executes at `pc`.
+    fn on_syscall(&mut self, cpu: &mut dyn Cpu, pc: u64, insn: SyscallInsn, bytes: &[u8]);
+
+    /// A block starts at `pc`.
+    fn on_block(&mut self, cpu: &mut dyn Cpu, pc: u64);
+}
+
+impl Handler for Engine {
+    fn abi(&self) -> Abi {
+        self.table().abi
+    }
+
+    fn is_return_site(&self, pc: u64) -> bool {
+        Engine::is_return_site(self, pc)
+    }
+
+    fn on_syscall(&mut self, cpu: &mut dyn Cpu, pc: u64, insn: SyscallInsn, _bytes: &[u8]) {
+        Engine::on_syscall(self, cpu, pc, insn);
+    }
+
+    fn on_block(&mut self, cpu: &mut dyn Cpu, pc: u64) {
+        Engine::on_block(self, cpu, pc);
+    }
+}
+
+/// Sees every call an engine handles, after its hooks have run: what a
+/// trace session (filters, sinks, summaries) is built on, without being a
+/// hook itself. `()` observes nothing.
+pub trait Observer {
+    /// A call entered ([`SyscallCtx::retval`] is `None`).
+    fn enter(&mut self, cpu: &mut dyn Cpu, ctx: &SyscallCtx) {
+        let _ = (cpu, ctx);
+    }
+
+    /// A call returned (both returns of a fork: [`SyscallCtx::child`]).
+    fn ret(&mut self, cpu: &mut dyn Cpu, ctx: &SyscallCtx) {
+        let _ = (cpu, ctx);
+    }
+
+    /// A call that returns only on failure (`execve`) was retired as
+    /// successful: its vCPU made another syscall first. It may still return
+    /// late (then [`Observer::ret`] sees it, [`Stats::late_returns`]).
+    fn retired(&mut self, ctx: &SyscallCtx) {
+        let _ = ctx;
+    }
+
+    /// The pending call with sequence number `seq` will not be reported.
+    fn dropped(&mut self, seq: u64, why: Dropped) {
+        let _ = (seq, why);
+    }
+}
+
+impl Observer for () {}
+
+/// Why a pending call was dropped without its return.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Dropped {
+    /// The store was full and it was the oldest ([`Stats::evicted`]).
+    Evicted,
+    /// The same thread entered again at the same site: the call was
+    /// interrupted and restarted, or its return was missed
+    /// ([`Stats::restarted`]).
+    Restarted,
+}
+
 /// The hooks that are not for one syscall: every call's, unknown numbers'.
 #[derive(Default)]
 struct GenericHooks {
@@ -699,7 +848,7 @@ fn run(hooks: &mut [Hook], cpu: &mut dyn Cpu, ctx: &SyscallCtx) {
 fn raw_slots(
     abi: Abi,
     cpu: &mut dyn Cpu,
-    entry: &crate::abi::Entry,
+    entry: &syscalls2_abi::Entry,
     out: &mut [u64; MAX_SLOTS],
 ) -> Option<crate::MemError> {
     for (i, v) in out.iter_mut().take(6).enumerate() {

@@ -41,12 +41,11 @@
 //! [`Recorder`] writes events from any live [`Cpu`], recording exactly what
 //! the engine and hooks read; [`replay`] runs an engine over a fixture.
 
-use crate::abi::find_syscall_insn;
-use crate::cpu::{Cpu, MemError, Mode, Reg};
-use crate::engine::Engine;
+use crate::engine::Handler;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::BTreeMap;
 use std::fmt;
+use syscalls2_abi::{Cpu, MemError, Mode, Reg};
 
 /// A recorded run.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -88,7 +87,7 @@ pub struct Event {
     /// The address-space id.
     pub asid: Hex,
     /// The mode bits.
-    #[serde(default)]
+    #[serde(default, with = "ModeDef")]
     pub mode: Mode,
     /// Registers by name.
     #[serde(default)]
@@ -99,6 +98,30 @@ pub struct Event {
     /// A comment, for hand-written events: what this event is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+}
+
+/// [`Mode`] as the fixture format writes it: absent fields are false.
+#[derive(Serialize, Deserialize)]
+#[serde(remote = "Mode", default)]
+struct ModeDef {
+    thumb: bool,
+    wide: bool,
+    big_endian: bool,
+}
+
+impl Default for ModeDef {
+    fn default() -> ModeDef {
+        let Mode {
+            thumb,
+            wide,
+            big_endian,
+        } = Mode::default();
+        ModeDef {
+            thumb,
+            wide,
+            big_endian,
+        }
+    }
 }
 
 /// Bytes of guest memory at an address.
@@ -248,9 +271,10 @@ impl Cpu for EventCpu<'_> {
     }
 }
 
-/// Runs `engine` over every event of `fixture`, as a backend would.
-pub fn replay(fixture: &Fixture, engine: &mut Engine) -> Result<(), FixtureError> {
-    let arch = engine.table().abi.arch();
+/// Runs `handler` (an [`Engine`](crate::Engine), or a trace session
+/// around one) over every event of `fixture`, as a backend would.
+pub fn replay(fixture: &Fixture, handler: &mut dyn Handler) -> Result<(), FixtureError> {
+    let abi = handler.abi();
     for (i, event) in fixture.events.iter().enumerate() {
         let mut cpu = EventCpu::new(event);
         match event.kind {
@@ -259,11 +283,12 @@ pub fn replay(fixture: &Fixture, engine: &mut Engine) -> Result<(), FixtureError
                     .insn
                     .as_ref()
                     .ok_or(FixtureError::NotASyscall { event: i })?;
-                let insn = find_syscall_insn(arch, &bytes.0, event.mode)
+                let insn = abi
+                    .find_syscall_insn(&bytes.0, event.mode)
                     .ok_or(FixtureError::NotASyscall { event: i })?;
-                engine.on_syscall(&mut cpu, event.pc.0, insn);
+                handler.on_syscall(&mut cpu, event.pc.0, insn, &bytes.0);
             }
-            EventKind::Block => engine.on_block(&mut cpu, event.pc.0),
+            EventKind::Block => handler.on_block(&mut cpu, event.pc.0),
         }
     }
     Ok(())
@@ -350,6 +375,10 @@ impl<C: Cpu + ?Sized> Cpu for Recorder<'_, C> {
 
     fn index(&self) -> u32 {
         EventCpu::new(&self.event).index()
+    }
+
+    fn icount(&mut self) -> Option<u64> {
+        self.inner.icount()
     }
 }
 

@@ -8,7 +8,7 @@
 //!   [`HookId`], as PANDA's `PPP_REG_CB` / `PPP_REMOVE_CB` do.
 
 use crate::context::SyscallCtx;
-use crate::cpu::Cpu;
+use syscalls2_abi::Cpu;
 
 /// When a hook runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -3,76 +3,7 @@
 //! These are the Rust counterparts of PANDA's `syscall_info_t` and
 //! `syscall_meta_t` (what `load-info` gives), as `'static` data.
 
-use crate::abi::Abi;
-
-/// How a syscall argument is understood, after its C type has been resolved
-/// against an ABI's data model (see `syscalls2-prototypes` for the
-/// classifier).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ArgClass {
-    /// An integer of `bits` bits (8, 16, 32 or 64), signed or not.
-    Int {
-        /// Whether the value is sign-extended when widened.
-        signed: bool,
-        /// The width on this ABI: `unsigned long` is 32 on a 32-bit ABI, 64 on a 64-bit one.
-        bits: u8,
-    },
-    /// A pointer to a NUL-terminated string (`const char *`, `PCSTR`).
-    CStr,
-    /// A pointer to a NUL-terminated UTF-16 string (`PWSTR`, `PCWSTR`).
-    WStr,
-    /// A pointer to a buffer of bytes (`void *`, `char *` written by the kernel).
-    Buf,
-    /// A pointer to a named struct, union or typedef'd type (`struct stat *`,
-    /// `PUNICODE_STRING`); [`ArgInfo::pointee`] names it.
-    StructPtr,
-    /// A pointer to a pointer (`const char *const *argv`, `PVOID *`).
-    PtrPtr,
-    /// An array parameter (`HANDLE KeyArray[]`), passed as a pointer.
-    Array,
-    /// A function pointer (`__sighandler_t`, `PIO_APC_ROUTINE`).
-    FnPtr,
-    /// `...`: variadic arguments, which occupy no slot and are not decoded.
-    Varargs,
-}
-
-impl ArgClass {
-    /// Whether the value is a guest address.
-    pub const fn is_pointer(self) -> bool {
-        !matches!(self, ArgClass::Int { .. } | ArgClass::Varargs)
-    }
-}
-
-/// One argument of a syscall, with where it lives.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ArgInfo {
-    /// The argument's name in the prototype (`"fd"`); `"arg0"`.. when unnamed.
-    pub name: &'static str,
-    /// The C type as written, qualifiers included (`"const char __user *"`).
-    pub ctype: &'static str,
-    /// The class, resolved for this table's ABI.
-    pub class: ArgClass,
-    /// For [`ArgClass::StructPtr`]: the pointee (`"stat"`, `"UNICODE_STRING"`); else `""`.
-    pub pointee: &'static str,
-    /// The first argument slot (register or stack word) the value occupies.
-    pub slot: u8,
-    /// How many slots it occupies: 2 for a 64-bit integer on a 32-bit ABI, 0 for `...`.
-    pub slots: u8,
-}
-
-/// What a syscall does with its return, as annotated in the table.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub struct ReturnKind {
-    /// Never returns to its call site (`exit_group`, `rt_sigreturn`, `NtContinue`).
-    /// PANDA: `panda_noreturn`. Table annotation: `// @noreturn`.
-    pub noreturn: bool,
-    /// Returns only when it fails (`execve`, `execveat`): a success replaces
-    /// the process image. Table annotation: `// @noreturn-on-success`.
-    pub noreturn_on_success: bool,
-    /// Returns twice, in the parent and in the child (`fork`, `vfork`,
-    /// `clone`, `clone3`). PANDA: `panda_doublereturn`. Table annotation: `// @doublereturn`.
-    pub double_return: bool,
-}
+use syscalls2_abi::{Abi, ArgInfo, ReturnKind};
 
 /// One syscall of a table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -131,13 +62,25 @@ impl Table {
             .map(|i| &syscalls[i])
     }
 
-    /// The syscall named `name` (`"sys_read"`, `"NtReadFile"`), if the table has it.
+    /// The syscall named `name` (`"sys_read"`, `"NtReadFile"`), if the
+    /// table has it; in a table holding several ABIs' calls, the one with
+    /// the lowest number.
     pub fn by_name(&self, name: &str) -> Option<&'static SyscallInfo> {
+        self.indices_named(name).next().map(|i| &self.syscalls[i])
+    }
+
+    /// The positions in [`Table::syscalls`] of every syscall named `name`:
+    /// one, or in a table holding several ABIs' calls (PANDA's
+    /// `linux_mips64`: o32, n64 and n32), one per ABI.
+    pub fn indices_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = usize> + 'a {
         let syscalls = self.syscalls;
-        self.by_name_index
-            .binary_search_by(|&i| syscalls[usize::from(i)].name.cmp(name))
-            .ok()
-            .map(|i| &syscalls[usize::from(self.by_name_index[i])])
+        let start = self
+            .by_name_index
+            .partition_point(|&i| syscalls[usize::from(i)].name < name);
+        self.by_name_index[start..]
+            .iter()
+            .map(|&i| usize::from(i))
+            .take_while(move |&i| syscalls[i].name == name)
     }
 
     /// The position of `info` in [`Table::syscalls`].

@@ -138,11 +138,11 @@ pub(crate) enum Match {
 pub(crate) struct Recorded {
     /// The entry's slot.
     pub(crate) slot: u32,
-    /// The oldest entry was evicted to make room.
-    pub(crate) evicted: bool,
-    /// The same thread's unreturned entry at this site was replaced: the call
-    /// was restarted (or its return was missed).
-    pub(crate) replaced: bool,
+    /// The oldest entry was evicted to make room: its call's sequence number.
+    pub(crate) evicted: Option<u64>,
+    /// The same thread's unreturned entry at this site was replaced (the
+    /// call was restarted, or its return was missed): its sequence number.
+    pub(crate) replaced: Option<u64>,
 }
 
 /// The store: entries in a slab, site records in another, one hash map from
@@ -261,6 +261,7 @@ impl Pending {
         if let Some(slot) = same_thread {
             let e = &mut self.entries[slot as usize];
             let was_double = e.double;
+            let replaced = e.ctx.seq;
             e.ctx = *ctx;
             (e.profile, e.index, e.double, e.seq) = (profile, index, double, seq);
             if was_double {
@@ -274,11 +275,15 @@ impl Pending {
             self.link_newest(slot);
             return Recorded {
                 slot,
-                evicted: false,
-                replaced: true,
+                evicted: None,
+                replaced: Some(replaced),
             };
         }
-        let evicted = self.len >= self.capacity && self.evict_oldest();
+        let evicted = if self.len >= self.capacity {
+            self.evict_oldest()
+        } else {
+            None
+        };
         let entry = PendingEntry {
             ctx: *ctx,
             profile,
@@ -312,7 +317,7 @@ impl Pending {
         Recorded {
             slot,
             evicted,
-            replaced: false,
+            replaced: None,
         }
     }
 
@@ -345,9 +350,11 @@ impl Pending {
         }
     }
 
-    fn evict_oldest(&mut self) -> bool {
+    /// Evicts the oldest entry; returns its call's sequence number.
+    fn evict_oldest(&mut self) -> Option<u64> {
         let oldest = self.oldest;
-        oldest != NIL && self.remove(oldest)
+        let seq = self.get(oldest)?.ctx.seq;
+        self.remove(oldest).then_some(seq)
     }
 
     /// Removes the entry in `slot`; returns whether there was one.
@@ -441,11 +448,11 @@ fn remove_from<K: std::hash::Hash + Eq>(map: &mut FxMap<K, Vec<u32>>, key: K, sl
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Abi, Table, MAX_SLOTS};
+    use crate::{Table, MAX_SLOTS};
 
     static TABLE: Table = Table {
         name: "t",
-        abi: Abi::LinuxX64,
+        abi: syscalls2_abi::linux_x64::ABI,
         syscalls: &[],
         by_name_index: &[],
     };
@@ -453,7 +460,7 @@ mod tests {
     /// A call of one thread (its stack pointer) at one return site.
     fn call(retaddr: u64, sp: u64) -> SyscallCtx {
         SyscallCtx {
-            seq: 0,
+            seq: retaddr,
             no: 0,
             pc: retaddr - 2,
             asid: 1,
@@ -464,6 +471,7 @@ mod tests {
             args_error: None,
             info: None,
             table: &TABLE,
+            abi: TABLE.abi,
             retval: None,
             child: false,
         }
@@ -482,8 +490,8 @@ mod tests {
         assert!(p.remove(b.slot));
         p.record(&call(0x40, 1), 0, 0, false);
         assert_eq!(live(&p), [0x10, 0x30, 0x40]);
-        // Full: the oldest (0x10) goes.
-        assert!(p.record(&call(0x50, 1), 0, 0, false).evicted);
+        // Full: the oldest (0x10) goes, and is reported by its call.
+        assert_eq!(p.record(&call(0x50, 1), 0, 0, false).evicted, Some(0x10));
         assert_eq!(live(&p), [0x30, 0x40, 0x50]);
         assert!(
             !p.filter.may_contain(0x10),
@@ -491,8 +499,8 @@ mod tests {
         );
         // A restart at 0x30 (same thread) makes it the newest: 0x40 goes next.
         let r = p.record(&call(0x30, 1), 0, 0, false);
-        assert!(r.replaced && !r.evicted);
-        assert!(p.record(&call(0x60, 1), 0, 0, false).evicted);
+        assert_eq!((r.replaced, r.evicted), (Some(0x30), None));
+        assert_eq!(p.record(&call(0x60, 1), 0, 0, false).evicted, Some(0x40));
         assert_eq!(live(&p), [0x50, 0x30, 0x60]);
         assert_eq!(p.len(), 3);
         assert!(p.get(a.slot).is_none_or(|e| e.ctx.retaddr != 0x10));

@@ -7,11 +7,10 @@
 //! - `OBJECT_ATTRIBUTES { ULONG Length; HANDLE RootDirectory;
 //!   PUNICODE_STRING ObjectName; ... }`: `ObjectName` at +8 on x86, +0x10 on x64.
 
-use crate::abi::Abi;
-use crate::cpu::{Cpu, CpuExt, MemError};
+use syscalls2_abi::{Abi, Cpu, CpuExt, MemError};
 
 fn pointer_bytes(abi: Abi) -> u64 {
-    u64::from(abi.pointer_bits() / 8)
+    u64::from(abi.pointer_bits / 8)
 }
 
 /// Reads the `UNICODE_STRING` at `addr`.

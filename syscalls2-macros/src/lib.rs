@@ -2,7 +2,7 @@
 //! classification are in `syscalls2-prototypes`, the code generation in
 //! `syscalls2-codegen`: plain functions, unit-tested there.
 
-use syscalls2_codegen::{hook, table};
+use syscalls2_codegen::{hook, profiles, table};
 
 use proc_macro::TokenStream;
 use std::path::PathBuf;
@@ -20,11 +20,15 @@ fn manifest_dir() -> PathBuf {
 /// ```
 /// mod linux_x64 {
 ///     // Relative to this crate's Cargo.toml.
-///     syscalls2::syscall_table!("../prototypes/linux_x64_prototypes.txt");
+///     syscalls2::syscall_table!("../syscalls2-prototypes/tables/linux_x64_prototypes.txt");
 /// }
 /// mod my_os {
 ///     // Any file name, with the ABI given.
-///     syscalls2::syscall_table!("../prototypes/linux_arm_prototypes.txt", abi = linux_arm, name = "my_os_arm");
+///     syscalls2::syscall_table!(
+///         "../syscalls2-prototypes/tables/linux_arm_prototypes.txt",
+///         abi = linux_arm,
+///         name = "my_os_arm",
+///     );
 /// }
 /// assert_eq!(linux_x64::nr::sys_read, 0);
 /// assert_eq!(linux_x64::name_of(257), Some("sys_openat"));
@@ -34,12 +38,30 @@ fn manifest_dir() -> PathBuf {
 /// The path is relative to the calling crate's `Cargo.toml` (or absolute).
 /// The ABI comes from the file name (`{os}_{arch}_prototypes.txt`), or from
 /// `abi = ...`. A malformed table is a compile error naming the file, line
-/// and column.
+/// and column. `crate = "path"` names the crate the generated code finds
+/// syscalls2's types in (default `::syscalls2`), as serde's
+/// `#[serde(crate = "...")]` does.
 #[proc_macro]
 pub fn syscall_table(input: TokenStream) -> TokenStream {
     let args = syn::parse_macro_input!(input as table::TableArgs);
     match table::load(&args, &manifest_dir()) {
-        Ok((path, resolved)) => table::expand(&resolved, &path).into(),
+        Ok((path, resolved)) => {
+            let krate = table::crate_tokens(args.krate.as_ref());
+            table::expand(&resolved, Some(&path), &krate).into()
+        }
+        Err(e) => e.to_compile_error().into(),
+    }
+}
+
+/// Expands every bundled table (`syscalls2-prototypes/tables/`) into a
+/// profile module gated by the cargo feature of its name, and `ALL`, the
+/// enabled ones: what `syscalls2-profiles` consists of. Takes the crate path
+/// the generated code names syscalls2's types by: `bundled_profiles!(syscalls2_core)`.
+#[proc_macro]
+pub fn bundled_profiles(input: TokenStream) -> TokenStream {
+    let krate = syn::parse_macro_input!(input as syn::Path);
+    match profiles::expand_bundled(&quote::quote!(#krate)) {
+        Ok(tokens) => tokens.into(),
         Err(e) => e.to_compile_error().into(),
     }
 }

@@ -1,5 +1,7 @@
 //! The bundled OS profiles of syscalls2: one module and one cargo feature
-//! per table in `prototypes/`, each expanded by `syscall_table!`.
+//! per table in `syscalls2-prototypes/tables/`, generated from that
+//! directory by `bundled_profiles!` (adding a table there and its feature
+//! here is all it takes to bundle a profile).
 //!
 //! | feature | OS | ABI |
 //! |---|---|---|
@@ -17,137 +19,106 @@
 //! | `windows7_x64` | Windows 7 SP1, x64 | `syscall` |
 //! | `windows11_24h2_x64` | Windows 11 24H2, x64 | `syscall` |
 //!
-//! Default features: `linux_x86`, `linux_x64`, `linux_arm`, `linux_arm64`, `windows7_x86`, `windows7_x64`. The `all`
-//! feature enables every profile.
+//! Default features: `linux_x86`, `linux_x64`, `linux_arm`, `linux_arm64`,
+//! `windows7_x86`, `windows7_x64`. The `all` feature enables every profile.
+//!
+//! ```
+//! let x64 = syscalls2_profiles::by_name("linux_x64").unwrap();
+//! assert_eq!(x64.by_number(257).unwrap().name, "sys_openat");
+//! // The 32-bit processes of an x86-64 guest are decoded with linux_x86.
+//! assert_eq!(syscalls2_profiles::compat_for(x64)[0].name, "linux_x86");
+//! ```
 
 #![warn(missing_docs)]
 
-// The generated code names `::syscalls2`; in this crate that is the core.
-extern crate syscalls2_core as syscalls2;
+use syscalls2_core::{Arch, Os, Table};
 
-/// The `linux_x86` profile, from `prototypes/linux_x86_prototypes.txt`.
-#[cfg(feature = "linux_x86")]
-pub mod linux_x86 {
-    syscalls2_macros::syscall_table!("../prototypes/linux_x86_prototypes.txt");
-}
-
-/// The `linux_x64` profile, from `prototypes/linux_x64_prototypes.txt`.
-#[cfg(feature = "linux_x64")]
-pub mod linux_x64 {
-    syscalls2_macros::syscall_table!("../prototypes/linux_x64_prototypes.txt");
-}
-
-/// The `linux_arm` profile, from `prototypes/linux_arm_prototypes.txt`.
-#[cfg(feature = "linux_arm")]
-pub mod linux_arm {
-    syscalls2_macros::syscall_table!("../prototypes/linux_arm_prototypes.txt");
-}
-
-/// The `linux_arm64` profile, from `prototypes/linux_arm64_prototypes.txt`.
-#[cfg(feature = "linux_arm64")]
-pub mod linux_arm64 {
-    syscalls2_macros::syscall_table!("../prototypes/linux_arm64_prototypes.txt");
-}
-
-/// The `linux_mips` profile, from `prototypes/linux_mips_prototypes.txt`.
-#[cfg(feature = "linux_mips")]
-pub mod linux_mips {
-    syscalls2_macros::syscall_table!("../prototypes/linux_mips_prototypes.txt");
-}
-
-/// The `linux_mips64` profile, from `prototypes/linux_mips64_prototypes.txt`.
-#[cfg(feature = "linux_mips64")]
-pub mod linux_mips64 {
-    syscalls2_macros::syscall_table!("../prototypes/linux_mips64_prototypes.txt");
-}
-
-/// The `linux_mips64n32` profile, from `prototypes/linux_mips64n32_prototypes.txt`.
-#[cfg(feature = "linux_mips64n32")]
-pub mod linux_mips64n32 {
-    syscalls2_macros::syscall_table!("../prototypes/linux_mips64n32_prototypes.txt");
-}
-
-/// The `windows2000_x86` profile, from `prototypes/windows2000_x86_prototypes.txt`.
-#[cfg(feature = "windows2000_x86")]
-pub mod windows2000_x86 {
-    syscalls2_macros::syscall_table!("../prototypes/windows2000_x86_prototypes.txt");
-}
-
-/// The `windowsxp_sp2_x86` profile, from `prototypes/windowsxp_sp2_x86_prototypes.txt`.
-#[cfg(feature = "windowsxp_sp2_x86")]
-pub mod windowsxp_sp2_x86 {
-    syscalls2_macros::syscall_table!("../prototypes/windowsxp_sp2_x86_prototypes.txt");
-}
-
-/// The `windowsxp_sp3_x86` profile, from `prototypes/windowsxp_sp3_x86_prototypes.txt`.
-#[cfg(feature = "windowsxp_sp3_x86")]
-pub mod windowsxp_sp3_x86 {
-    syscalls2_macros::syscall_table!("../prototypes/windowsxp_sp3_x86_prototypes.txt");
-}
-
-/// The `windows7_x86` profile, from `prototypes/windows7_x86_prototypes.txt`.
-#[cfg(feature = "windows7_x86")]
-pub mod windows7_x86 {
-    syscalls2_macros::syscall_table!("../prototypes/windows7_x86_prototypes.txt");
-}
-
-/// The `windows7_x64` profile, from `prototypes/windows7_x64_prototypes.txt`.
-#[cfg(feature = "windows7_x64")]
-pub mod windows7_x64 {
-    syscalls2_macros::syscall_table!("../prototypes/windows7_x64_prototypes.txt");
-}
-
-/// The `windows11_24h2_x64` profile, from `prototypes/windows11_24h2_x64_prototypes.txt`.
-#[cfg(feature = "windows11_24h2_x64")]
-pub mod windows11_24h2_x64 {
-    syscalls2_macros::syscall_table!("../prototypes/windows11_24h2_x64_prototypes.txt");
-}
+syscalls2_macros::bundled_profiles!(syscalls2_core);
 
 /// Every profile enabled in this build.
-pub fn all() -> &'static [&'static syscalls2::Table] {
-    static ALL: &[&syscalls2::Table] = &[
-        #[cfg(feature = "linux_x86")]
-        &linux_x86::TABLE,
-        #[cfg(feature = "linux_x64")]
-        &linux_x64::TABLE,
-        #[cfg(feature = "linux_arm")]
-        &linux_arm::TABLE,
-        #[cfg(feature = "linux_arm64")]
-        &linux_arm64::TABLE,
-        #[cfg(feature = "linux_mips")]
-        &linux_mips::TABLE,
-        #[cfg(feature = "linux_mips64")]
-        &linux_mips64::TABLE,
-        #[cfg(feature = "linux_mips64n32")]
-        &linux_mips64n32::TABLE,
-        #[cfg(feature = "windows2000_x86")]
-        &windows2000_x86::TABLE,
-        #[cfg(feature = "windowsxp_sp2_x86")]
-        &windowsxp_sp2_x86::TABLE,
-        #[cfg(feature = "windowsxp_sp3_x86")]
-        &windowsxp_sp3_x86::TABLE,
-        #[cfg(feature = "windows7_x86")]
-        &windows7_x86::TABLE,
-        #[cfg(feature = "windows7_x64")]
-        &windows7_x64::TABLE,
-        #[cfg(feature = "windows11_24h2_x64")]
-        &windows11_24h2_x64::TABLE,
-    ];
+pub fn all() -> &'static [&'static Table] {
     ALL
 }
 
 /// The enabled profile named `name` (`"linux_x64"`).
-pub fn by_name(name: &str) -> Option<&'static syscalls2::Table> {
-    all().iter().copied().find(|t| t.name == name)
+pub fn by_name(name: &str) -> Option<&'static Table> {
+    ALL.iter().copied().find(|t| t.name == name)
 }
 
-/// The compat profile that decodes 32-bit processes on a guest running
-/// `table` (linux_x86 for linux_x64, linux_arm for linux_arm64), if enabled.
-pub fn compat_for(table: &syscalls2::Table) -> Option<&'static syscalls2::Table> {
-    let name = match table.name {
-        "linux_x64" => "linux_x86",
-        "linux_arm64" => "linux_arm",
-        _ => return None,
-    };
-    by_name(name)
+/// The release part of a profile name: `linux` of `linux_x64`, `windows7`
+/// of `windows7_x64` (profile names are `{release}_{file_arch}`).
+fn release(table: &Table) -> &str {
+    table
+        .name
+        .strip_suffix(table.abi.file_arch)
+        .and_then(|r| r.strip_suffix('_'))
+        .unwrap_or(table.name)
+}
+
+/// The enabled profiles that decode the compat calls of a guest running
+/// `table` (linux_x86 beside linux_x64, linux_arm beside linux_arm64): the
+/// same release, on each of its ABI's compat ABIs.
+pub fn compat_for(table: &Table) -> Vec<&'static Table> {
+    table
+        .abi
+        .compat
+        .iter()
+        .filter_map(|abi| {
+            ALL.iter()
+                .copied()
+                .find(|t| t.abi == *abi && release(t) == release(table))
+        })
+        .collect()
+}
+
+/// The enabled profile of `os` for the native ABI of `arch`, newest
+/// release first (`linux_x64` for Linux on x86-64).
+pub fn native(os: Os, arch: Arch) -> Option<&'static Table> {
+    let abi = syscalls2_core::Abi::native(os, arch)?;
+    ALL.iter().rev().copied().find(|t| t.abi == abi)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The features in Cargo.toml are the bundled tables, and `all` enables
+    /// each.
+    #[test]
+    fn a_feature_per_bundled_table() {
+        let manifest = include_str!("../Cargo.toml");
+        let features = manifest
+            .split("[features]")
+            .nth(1)
+            .expect("a [features] section");
+        for b in syscalls2_prototypes::BUNDLED {
+            assert!(
+                features.contains(&format!("\n{} = []", b.profile)),
+                "no feature `{}` in syscalls2-profiles/Cargo.toml",
+                b.profile
+            );
+            let all = features
+                .lines()
+                .find(|l| l.starts_with("all ="))
+                .expect("an `all` feature");
+            assert!(
+                all.contains(&format!("\"{}\"", b.profile)),
+                "`all` lacks {}",
+                b.profile
+            );
+        }
+    }
+
+    #[test]
+    fn releases_and_compat() {
+        let x64 = by_name("linux_x64").unwrap();
+        assert_eq!(release(x64), "linux");
+        assert_eq!(compat_for(x64)[0].name, "linux_x86");
+        assert!(compat_for(by_name("linux_x86").unwrap()).is_empty());
+        assert_eq!(native(Os::Linux, Arch::X86_64).unwrap().name, "linux_x64");
+        assert_eq!(
+            native(Os::Linux, Arch::Aarch64).unwrap().name,
+            "linux_arm64"
+        );
+    }
 }

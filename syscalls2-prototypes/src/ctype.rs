@@ -16,7 +16,7 @@
 //! types are enums); [`CType::Int`]'s `known` says so.
 
 use crate::parse::TypeRef;
-use syscalls2_core::{Abi, ArgClass, Os};
+use syscalls2_abi::{Abi, ArgClass, Os};
 
 /// An integer's width, possibly depending on the ABI.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -78,11 +78,8 @@ impl CType {
                 bits: match scalar.width {
                     Width::Bits(b) => b,
                     Width::Long => abi.long_bits(),
-                    Width::Pointer => abi.pointer_bits(),
-                    Width::Legacy16 => match abi {
-                        Abi::LinuxX86 | Abi::LinuxArm => 16,
-                        _ => 32,
-                    },
+                    Width::Pointer => abi.pointer_bits,
+                    Width::Legacy16 => abi.legacy16_bits,
                 },
             },
             CType::CStr => ArgClass::CStr,
@@ -98,7 +95,7 @@ impl CType {
 
     /// The width in bits on `abi`, 0 for `...`.
     pub fn bits(&self, abi: Abi) -> u8 {
-        abi.arg_bits(self.resolve(abi), 0)
+        abi.arg_bits(self.resolve(abi))
     }
 
     /// For a [`CType::StructPtr`], the pointee's name.
@@ -235,6 +232,7 @@ fn base_type(ty: &TypeRef, os: Os) -> Base {
     match words.as_slice() {
         [name] => match os {
             Os::Linux => linux_typedef(name),
+            Os::FreeBsd => freebsd_typedef(name),
             Os::Windows => windows_typedef(name),
         },
         _ => Base::Unknown,
@@ -274,6 +272,27 @@ fn c_integer(words: &[&str]) -> Base {
         _ => Width::Bits(64),
     };
     Base::Scalar(int(signed, width))
+}
+
+/// FreeBSD's own types (`sys/sys/_types.h`, `sys/sys/types.h` of FreeBSD
+/// 11, the release PANDA's table is from); its POSIX ones are Linux's on
+/// x86-64 (off_t, size_t: 64 bits).
+fn freebsd_typedef(name: &str) -> Base {
+    use Width::*;
+    let scalar = |signed, width| Base::Scalar(int(signed, width));
+    match name {
+        // __uint32_t
+        "__socklen_t" | "osigset_t" => scalar(false, Bits(32)),
+        // int, __int32_t (enum-like selectors and ids)
+        "acl_type_t" | "cpulevel_t" | "cpusetid_t" | "cpuwhich_t" | "lwpid_t" => {
+            scalar(true, Bits(32))
+        }
+        // __int64_t
+        "id_t" => scalar(true, Bits(64)),
+        // __intptr_t
+        "semid_t" => scalar(true, Pointer),
+        _ => linux_typedef(name),
+    }
 }
 
 fn linux_typedef(name: &str) -> Base {
@@ -421,7 +440,7 @@ mod tests {
 
     #[test]
     fn integer_widths_per_abi() {
-        use Abi::*;
+        use syscalls2_abi::{linux_arm64, linux_mips64n32, linux_x64, linux_x86};
         // Bits on linux_x86, linux_x64, linux_arm64 and linux_mips64n32
         // (ILP32 with 64-bit registers: long and pointers are 32-bit).
         let cases: [(&str, [u8; 4]); 15] = [
@@ -442,7 +461,13 @@ mod tests {
             ("pid_t", [32, 32, 32, 32]),
         ];
         for (ty, expected) in cases {
-            let got = [LinuxX86, LinuxX64, LinuxArm64, LinuxMips64N32].map(|a| bits_on(ty, a));
+            let got = [
+                linux_x86::ABI,
+                linux_x64::ABI,
+                linux_arm64::ABI,
+                linux_mips64n32::ABI,
+            ]
+            .map(|a| bits_on(ty, a));
             assert_eq!(got, expected, "{ty}");
         }
         assert!(signed("long") && signed("int") && signed("loff_t") && signed("ssize_t"));
@@ -453,14 +478,14 @@ mod tests {
     fn mode_t_is_not_umode_t() {
         // PANDA's substring test classifies both alike.
         assert_ne!(
-            class_of("mode_t", Os::Linux).resolve(Abi::LinuxX64),
-            class_of("umode_t", Os::Linux).resolve(Abi::LinuxX64)
+            class_of("mode_t", Os::Linux).resolve(syscalls2_abi::linux_x64::ABI),
+            class_of("umode_t", Os::Linux).resolve(syscalls2_abi::linux_x64::ABI)
         );
     }
 
     #[test]
     fn windows_data_model() {
-        use Abi::*;
+        use syscalls2_abi::{windows_x64, windows_x86};
         for (ty, x86, x64) in [
             ("ULONG", 32, 32),
             ("LONG", 32, 32),
@@ -476,7 +501,7 @@ mod tests {
             ("PVOID", 32, 64),
         ] {
             assert_eq!(
-                (bits_on(ty, WindowsX86), bits_on(ty, WindowsX64)),
+                (bits_on(ty, windows_x86::ABI), bits_on(ty, windows_x64::ABI)),
                 (x86, x64),
                 "{ty}"
             );
@@ -527,8 +552,11 @@ mod tests {
             Os::Windows,
         );
         assert_eq!(&c[1..], [CType::Array, CType::FnPtr, CType::Varargs]);
-        for abi in [Abi::WindowsX86, Abi::WindowsX64] {
-            assert_eq!(c[1].bits(abi), abi.pointer_bits());
+        for abi in [
+            syscalls2_abi::windows_x86::ABI,
+            syscalls2_abi::windows_x64::ABI,
+        ] {
+            assert_eq!(c[1].bits(abi), abi.pointer_bits);
             assert_eq!(c[3].bits(abi), 0);
         }
     }
@@ -540,8 +568,14 @@ mod tests {
             Os::Linux,
         );
         let on = |abi: Abi| c.iter().map(|t| t.bits(abi)).collect::<Vec<_>>();
-        assert_eq!(on(Abi::LinuxX86), [32, 32, 64, 32, 32, 32, 32, 32, 32, 0]);
-        assert_eq!(on(Abi::LinuxX64), [32, 64, 64, 64, 64, 64, 64, 64, 64, 0]);
+        assert_eq!(
+            on(syscalls2_abi::linux_x86::ABI),
+            [32, 32, 64, 32, 32, 32, 32, 32, 32, 0]
+        );
+        assert_eq!(
+            on(syscalls2_abi::linux_x64::ABI),
+            [32, 64, 64, 64, 64, 64, 64, 64, 64, 0]
+        );
         let rust: Vec<_> = c.iter().map(CType::rust_type).collect();
         assert_eq!(
             rust,

@@ -7,9 +7,10 @@
 //!   `src/prototypes.pest` into a [`TableSource`] of [`Prototype`]s;
 //! - [`TableSource::validate`] finds duplicate numbers and names;
 //! - [`classify`] turns a C argument type into a [`CType`], which
-//!   [`CType::resolve`] sizes for one [`Abi`](syscalls2_core::Abi);
+//!   [`CType::resolve`] sizes for one [`Abi`](syscalls2_abi::Abi);
 //! - [`resolve`] does that for a whole table: a [`ResolvedTable`] with
-//!   every argument's class, slots and Rust name, ready to print as code.
+//!   every argument's class, slots and Rust name, ready to print as code;
+//! - [`BUNDLED`] holds the tables bundled with syscalls2 (`tables/`).
 //!
 //! ```
 //! let table = syscalls2_prototypes::parse_table(
@@ -23,10 +24,12 @@
 
 #![warn(missing_docs)]
 
+mod bundled;
 mod ctype;
 mod parse;
 mod resolve;
 
+pub use bundled::{bundled, Bundled, BUNDLED};
 pub use ctype::{classify, CType, Scalar, Width};
 pub use parse::{
     parse_table, Annotation, Diagnostic, Param, ParseError, Placeholder, Prototype, TableSource,

@@ -5,7 +5,7 @@
 
 use crate::ctype::{classify, CType};
 use crate::parse::{Diagnostic, Prototype, TableSource};
-use syscalls2_core::{Abi, ArgClass, ReturnKind, MAX_SLOTS};
+use syscalls2_abi::{Abi, ArgClass, ReturnKind, MAX_SLOTS};
 
 /// A table ready for code generation.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -35,6 +35,10 @@ pub struct ResolvedSyscall {
     pub prototype: String,
     /// The line in the table.
     pub line: usize,
+    /// The ABI it follows: the table's, or for a table holding several
+    /// ABIs' calls, the one its number belongs to
+    /// ([`Abi::abi_of_number`]).
+    pub abi: Abi,
 }
 
 /// One argument, resolved.
@@ -89,8 +93,13 @@ pub fn resolve(
 ) -> Result<ResolvedTable, Vec<Diagnostic>> {
     let mut errors = source.validate();
     let mut syscalls = Vec::new();
+    // A name may repeat at other numbers (PANDA's linux_mips64 holds o32,
+    // n64 and n32 calls; its freebsd_x64 old compat calls): each is
+    // decoded as its own; see `primaries` in syscalls2-codegen for which
+    // one the typed items serve.
     for p in &source.prototypes {
-        match resolve_one(p, abi) {
+        let entry_abi = p.number.map_or(abi, |n| abi.abi_of_number(n));
+        match resolve_one(p, entry_abi) {
             Ok(s) => syscalls.push(s),
             Err(e) => errors.push(e),
         }
@@ -125,7 +134,7 @@ fn resolve_one(p: &Prototype, abi: Abi) -> Result<ResolvedSyscall, Diagnostic> {
     let widths: Vec<u8> = classes.iter().map(|c| c.bits(abi)).collect();
     let layout = abi.layout_slots(&widths);
     if let Some(&(first, count)) = layout.last() {
-        let limit = abi.arg_slots().min(MAX_SLOTS);
+        let limit = abi.arg_slots.min(MAX_SLOTS);
         if usize::from(first) + usize::from(count) > limit {
             return Err(Diagnostic {
                 line: p.line,
@@ -170,6 +179,7 @@ fn resolve_one(p: &Prototype, abi: Abi) -> Result<ResolvedSyscall, Diagnostic> {
         returns: p.returns(),
         prototype: p.text.trim().to_string(),
         line: p.line,
+        abi,
     })
 }
 
@@ -264,7 +274,10 @@ mod tests {
 
     #[test]
     fn unnamed_and_duplicate_arguments_get_distinct_fields() {
-        let t = table("1 long f(int, int, int x, long x);", Abi::LinuxX64);
+        let t = table(
+            "1 long f(int, int, int x, long x);",
+            syscalls2_abi::linux_x64::ABI,
+        );
         let fields: Vec<_> = t.syscalls[0]
             .args
             .iter()
@@ -277,9 +290,9 @@ mod tests {
     fn slots_and_signatures() {
         let src =
             "180 long sys_pread64(unsigned int fd, char __user *buf, size_t count, loff_t pos);";
-        let x86 = table(src, Abi::LinuxX86);
-        let arm = table(src, Abi::LinuxArm);
-        let x64 = table(src, Abi::LinuxX64);
+        let x86 = table(src, syscalls2_abi::linux_x86::ABI);
+        let arm = table(src, syscalls2_abi::linux_arm::ABI);
+        let x64 = table(src, syscalls2_abi::linux_x64::ABI);
         let slots = |t: &ResolvedTable| {
             t.syscalls[0]
                 .args
@@ -319,7 +332,12 @@ mod tests {
     #[test]
     fn problems_are_all_reported() {
         let src = "1 long a(void);\n1 long b(void);\nlong c(void);\n";
-        let errors = resolve(&parse_table(src).unwrap(), Abi::LinuxX86, "t").unwrap_err();
+        let errors = resolve(
+            &parse_table(src).unwrap(),
+            syscalls2_abi::linux_x86::ABI,
+            "t",
+        )
+        .unwrap_err();
         assert_eq!(errors.len(), 2, "{errors:?}");
         assert!(errors[0].message.contains("duplicate syscall number 1"));
         assert!(errors[1].message.contains("no number"));
@@ -328,26 +346,73 @@ mod tests {
     #[test]
     fn too_many_arguments_for_the_registers() {
         let src = "1 long f(int a, int b, int c, int d, int e, int g, int h);";
-        let e = resolve(&parse_table(src).unwrap(), Abi::LinuxX64, "t").unwrap_err();
+        let e = resolve(
+            &parse_table(src).unwrap(),
+            syscalls2_abi::linux_x64::ABI,
+            "t",
+        )
+        .unwrap_err();
         assert!(
             e[0].message
                 .contains("needs 7 argument slots, but linux_x64 calls pass at most 6"),
             "{e:?}"
         );
-        assert!(resolve(&parse_table(src).unwrap(), Abi::LinuxArm, "t").is_ok());
+        assert!(resolve(
+            &parse_table(src).unwrap(),
+            syscalls2_abi::linux_arm::ABI,
+            "t"
+        )
+        .is_ok());
         // A 64-bit pair after five words does not fit ARM's seven registers.
         let src = "1 long f(int a, int b, int c, int d, int e, loff_t pos);";
-        assert!(resolve(&parse_table(src).unwrap(), Abi::LinuxArm, "t").is_err());
+        assert!(resolve(
+            &parse_table(src).unwrap(),
+            syscalls2_abi::linux_arm::ABI,
+            "t"
+        )
+        .is_err());
     }
 
     #[test]
     fn sorted_by_number_with_annotations() {
         let t = table(
             "// @doublereturn\n2 long sys_fork(void);\n// @noreturn\n1 long sys_exit(int code);\n",
-            Abi::LinuxX86,
+            syscalls2_abi::linux_x86::ABI,
         );
         assert_eq!(t.syscalls[0].name, "sys_exit");
         assert!(t.syscalls[0].returns.noreturn);
         assert!(t.syscalls[1].returns.double_return);
+    }
+
+    #[test]
+    fn names_may_repeat_at_other_numbers() {
+        use syscalls2_abi::{linux_mips, linux_mips64, linux_mips64n32};
+        // FreeBSD's old compat calls keep their names.
+        let src = "30 int accept(int s, void *name, int *anamelen);\n99 int accept(int s, void *name, int *anamelen);\n";
+        let t = resolve(
+            &parse_table(src).unwrap(),
+            syscalls2_abi::freebsd_x64::ABI,
+            "t",
+        )
+        .unwrap();
+        assert_eq!(t.syscalls.len(), 2);
+        // PANDA's linux_mips64 holds o32, n64 and n32 calls: each resolved
+        // with its own ABI's data model.
+        let src = "4179 long sys_pread64(unsigned int fd, char *buf, size_t count, loff_t pos);\n\
+                   5016 long sys_pread64(unsigned int fd, char *buf, size_t count, loff_t pos);\n\
+                   6016 long sys_pread64(unsigned int fd, char *buf, size_t count, loff_t pos);\n";
+        let t = resolve(&parse_table(src).unwrap(), linux_mips64::ABI, "m").unwrap();
+        let abis: Vec<_> = t.syscalls.iter().map(|s| s.abi).collect();
+        assert_eq!(
+            abis,
+            [linux_mips::ABI, linux_mips64::ABI, linux_mips64n32::ABI]
+        );
+        // o32: `pos` in an aligned pair of 32-bit slots; n64, n32: one register.
+        let pos: Vec<_> = t
+            .syscalls
+            .iter()
+            .map(|s| (s.args[3].slot, s.args[3].slots))
+            .collect();
+        assert_eq!(pos, [(4, 2), (3, 1), (3, 1)]);
     }
 }

@@ -1,4 +1,4 @@
-//! Cross-checks the project's generated tables (`prototypes/`, made by
+//! Cross-checks the project's generated tables (`tables/`, made by
 //! `cargo xtask prototypes`) against PANDA's tables in `../shared/reference/panda`:
 //! wherever both name a number, the names must agree, except for the
 //! differences listed (with a reason each) below. Also checks that every
@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use syscalls2_prototypes::{parse_table, TableSource};
 
-const OURS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../prototypes");
+const OURS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tables");
 const PANDA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/reference/panda");
 
 /// (our table, PANDA's table), both without `_prototypes.txt`.

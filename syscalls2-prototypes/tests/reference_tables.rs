@@ -3,7 +3,7 @@
 //! repository; the test fails, and does not skip, when that folder is missing.
 
 use std::path::PathBuf;
-use syscalls2_core::Abi;
+use syscalls2_abi::Abi;
 use syscalls2_prototypes::{classify, parse_table, CType};
 
 fn reference_dir() -> PathBuf {

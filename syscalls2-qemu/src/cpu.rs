@@ -7,7 +7,7 @@ use qemu_plugin::sys::{
 use std::cell::Cell;
 use std::collections::HashMap;
 use std::ffi::CStr;
-use syscalls2::{Cpu, MemError, Mode, Reg};
+use syscalls2::{Abi, Arch, Cpu, MemError, Mode, Reg, SyscallInsn};
 
 // glib, from the QEMU binary the plugin is loaded into.
 extern "C" {
@@ -42,16 +42,66 @@ impl Target {
         })
     }
 
-    /// The default profile name and its compat profile.
-    pub fn default_profile(self) -> (&'static str, Option<&'static str>) {
+    /// The QEMU target name (`qemu-system-NAME`).
+    pub fn name(self) -> &'static str {
         match self {
-            Target::X86_64 => ("linux_x64", Some("linux_x86")),
-            Target::I386 => ("linux_x86", None),
-            Target::Arm => ("linux_arm", None),
-            // AArch32 processes on an AArch64 guest are not decoded: the
-            // plugin API shows the AArch64 register file only.
-            Target::Aarch64 => ("linux_arm64", None),
+            Target::X86_64 => "x86_64",
+            Target::I386 => "i386",
+            Target::Arm => "arm",
+            Target::Aarch64 => "aarch64",
         }
+    }
+
+    /// The instruction set of the target's CPU.
+    pub fn arch(self) -> Arch {
+        match self {
+            Target::X86_64 => Arch::X86_64,
+            Target::I386 => Arch::X86,
+            Target::Arm => Arch::Arm,
+            Target::Aarch64 => Arch::Aarch64,
+        }
+    }
+
+    /// Whether the target's CPU runs code of `arch` (an x86-64 CPU runs
+    /// i386 code; an AArch64 one, AArch32).
+    pub fn runs(self, arch: Arch) -> bool {
+        arch == self.arch()
+            || matches!(
+                (self, arch),
+                (Target::X86_64, Arch::X86) | (Target::Aarch64, Arch::Arm)
+            )
+    }
+
+    /// The syscall instruction of `abi` (or a compat ABI) that `bytes`
+    /// hold, found at translation time, when the CPU state is not known:
+    /// on 32-bit ARM a 2-byte instruction is tried as Thumb, a 4-byte one
+    /// as ARM ([`Target::executes`] drops the wrong guesses when they run).
+    pub fn find_syscall_insn(self, abi: Abi, bytes: &[u8]) -> Option<SyscallInsn> {
+        let mode = match (self, bytes.len()) {
+            (Target::Arm, 2) => Mode {
+                thumb: true,
+                ..Mode::default()
+            },
+            (Target::X86_64 | Target::Aarch64, _) => Mode {
+                wide: true,
+                ..Mode::default()
+            },
+            _ => Mode::default(),
+        };
+        // (AArch32 code on an AArch64 CPU is not looked at: QEMU shows the
+        // AArch64 register file only, and A64 words that look like an
+        // AArch32 `svc` are common.)
+        let insn = abi.find_syscall_insn(bytes, mode)?;
+        (insn.len() as usize == bytes.len()).then_some(insn)
+    }
+
+    /// Whether `insn`, found at translation, is one in the CPU's `mode` as
+    /// it executes: an ARM-state `svc` executing in Thumb state is a
+    /// Thumb-2 instruction with the same bits.
+    pub fn executes(self, insn: SyscallInsn, mode: Mode) -> bool {
+        !(self == Target::Arm
+            && matches!(insn, SyscallInsn::ArmSvc { thumb: false, .. })
+            && mode.thumb)
     }
 
     /// The QEMU (gdbstub) name of `reg` on this target.
@@ -72,38 +122,20 @@ impl Target {
             (_, r) => r.name(),
         }
     }
+}
 
-    /// Every register the decoders may read on this target.
-    fn regs(self) -> Vec<Reg> {
-        match self {
-            Target::X86_64 => vec![
-                Reg::Rax,
-                Reg::Rbx,
-                Reg::Rcx,
-                Reg::Rdx,
-                Reg::Rsi,
-                Reg::Rdi,
-                Reg::Rbp,
-                Reg::Rsp,
-                Reg::R8,
-                Reg::R9,
-                Reg::R10,
-                Reg::R11,
-            ],
-            Target::I386 => vec![
-                Reg::Rax,
-                Reg::Rbx,
-                Reg::Rcx,
-                Reg::Rdx,
-                Reg::Rsi,
-                Reg::Rdi,
-                Reg::Rbp,
-                Reg::Rsp,
-            ],
-            Target::Arm => (0..16).map(Reg::Arm).collect(),
-            Target::Aarch64 => (0..31).map(Reg::X).chain([Reg::Sp]).collect(),
-        }
-    }
+/// Every register the decoders of `abi` and of its compat ABIs read that
+/// `target`'s register file has (an AArch64 vCPU shows the AArch64 file
+/// only).
+fn regs_for(target: Target, abi: Abi) -> Vec<Reg> {
+    let mut regs: Vec<Reg> = std::iter::once(abi)
+        .chain(abi.compat.iter().copied())
+        .filter(|a| target.arch() == a.arch || target == Target::X86_64)
+        .flat_map(|a| a.regs.iter().copied())
+        .collect();
+    regs.sort();
+    regs.dedup();
+    regs
 }
 
 type Handle = *mut qemu_plugin_register;
@@ -111,6 +143,7 @@ type Handle = *mut qemu_plugin_register;
 /// One vCPU's register handles, looked up by name at vCPU init.
 pub struct RegMap {
     target: Target,
+    needed: Vec<Reg>,
     by_reg: HashMap<Reg, Handle>,
     /// x86: `cs`; ARM/AArch64: `cpsr`.
     mode: Option<Handle>,
@@ -128,7 +161,7 @@ unsafe impl Sync for RegMap {}
 impl RegMap {
     /// Reads QEMU's register list for the current vCPU (call from a vCPU
     /// init callback).
-    pub fn for_current_vcpu(target: Target) -> RegMap {
+    pub fn for_current_vcpu(target: Target, abi: Abi) -> RegMap {
         let mut all: HashMap<String, Handle> = HashMap::new();
         let mut names = Vec::new();
         // SAFETY: called in a vCPU context; the GArray holds descriptors.
@@ -160,10 +193,10 @@ impl RegMap {
                     })
                 })
         };
-        let by_reg = target
-            .regs()
-            .into_iter()
-            .filter_map(|r| find(&[&target.reg_name(r)]).map(|h| (r, h)))
+        let needed = regs_for(target, abi);
+        let by_reg = needed
+            .iter()
+            .filter_map(|&r| find(&[&target.reg_name(r)]).map(|h| (r, h)))
             .collect();
         let (mode, asid) = match target {
             Target::X86_64 | Target::I386 => (find(&["cs"]), find(&["cr3"])),
@@ -172,6 +205,7 @@ impl RegMap {
         };
         RegMap {
             target,
+            needed,
             by_reg,
             mode,
             asid,
@@ -182,11 +216,10 @@ impl RegMap {
     /// Names of the registers this backend needs and QEMU did not offer.
     pub fn missing(&self) -> Vec<String> {
         let mut out: Vec<String> = self
-            .target
-            .regs()
-            .into_iter()
+            .needed
+            .iter()
             .filter(|r| !self.by_reg.contains_key(r))
-            .map(|r| self.target.reg_name(r))
+            .map(|&r| self.target.reg_name(r))
             .collect();
         if self.mode.is_none() {
             out.push("mode register (cs/cpsr)".into());
@@ -260,23 +293,28 @@ pub struct QemuCpu<'a> {
     regs: &'a RegMap,
     vcpu: u32,
     pc: u64,
+    icount: Option<u64>,
     code: Option<(u64, &'a [u8])>,
 }
 
 impl<'a> QemuCpu<'a> {
-    /// The vCPU `vcpu` at `pc`, whose registers are `regs`. Only valid inside
-    /// a callback registered with `QEMU_PLUGIN_CB_R_REGS`.
-    pub fn new(regs: &'a RegMap, vcpu: u32, pc: u64) -> Self {
+    /// The vCPU `vcpu` at `pc`, whose registers are `regs`, having executed
+    /// `icount` instructions where counted. Only valid inside a callback
+    /// registered with `QEMU_PLUGIN_CB_R_REGS`.
+    pub fn new(regs: &'a RegMap, vcpu: u32, pc: u64, icount: Option<u64>) -> Self {
         QemuCpu {
             regs,
             vcpu,
             pc,
+            icount,
             code: None,
         }
     }
 
-    /// Code bytes at `addr`, captured at translation time: reads there that
-    /// the guest page walk refuses are served from them.
+    /// Code bytes at `addr`, captured at translation time: reads there are
+    /// served from them, the bytes the CPU executes (a read through the
+    /// page tables at execution may see another mapping, or none: QEMU
+    /// 10.0 cannot read the i386 vDSO's page so).
     pub fn set_code(&mut self, addr: u64, bytes: &'a [u8]) {
         self.code = Some((addr, bytes));
     }
@@ -301,18 +339,15 @@ impl Cpu for QemuCpu<'_> {
     }
 
     fn read_mem(&mut self, addr: u64, buf: &mut [u8]) -> Result<(), MemError> {
-        let err = match read_vaddr(addr, buf) {
-            Ok(()) => return Ok(()),
-            Err(e) => e,
-        };
         if let Some((at, code)) = self.code {
-            let off = addr.wrapping_sub(at) as usize;
-            if addr >= at && off + buf.len() <= code.len() {
+            let off = addr.wrapping_sub(at);
+            if off < code.len() as u64 && buf.len() as u64 <= code.len() as u64 - off {
+                let off = off as usize;
                 buf.copy_from_slice(&code[off..off + buf.len()]);
                 return Ok(());
             }
         }
-        Err(err)
+        read_vaddr(addr, buf)
     }
 
     fn pc(&mut self) -> u64 {
@@ -358,5 +393,9 @@ impl Cpu for QemuCpu<'_> {
 
     fn index(&self) -> u32 {
         self.vcpu
+    }
+
+    fn icount(&mut self) -> Option<u64> {
+        self.icount
     }
 }

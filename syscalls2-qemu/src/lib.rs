@@ -97,7 +97,7 @@ mod cpu;
 mod plugin;
 
 pub use cpu::{QemuCpu, RegMap, Target};
-pub use plugin::{Config, Entry, Format, ReturnMode};
+pub use plugin::{Entry, QemuOptions, ReturnMode};
 pub use syscalls2;
 
 /// What the [`plugin!`] macro expands to. Not public API.

@@ -1,16 +1,21 @@
-//! Replays a fixture through an engine and collects what a user sees: the
-//! strace lines, and every return's context.
+//! Replays a fixture through a trace session and collects what a user
+//! sees: the strace lines, the events, and every return's context.
+
+#![allow(dead_code)] // Each test binary uses part of it.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use syscalls2::fixture::{replay, Fixture};
-use syscalls2::strace::{Format, Tracer};
+use syscalls2::event::Event;
+use syscalls2::fixture::Fixture;
+use syscalls2::session::{MemorySink, Session};
 use syscalls2::{profiles, Engine, Stats, SyscallCtx};
 
 /// What a replay produced.
 pub struct Run {
     /// strace-style lines, in order.
     pub lines: Vec<String>,
+    /// The events, in order.
+    pub events: Vec<Event>,
     /// The contexts of every paired return, in order.
     pub returns: Vec<SyscallCtx>,
     /// The engine's counters.
@@ -42,30 +47,20 @@ pub fn engine_for(fixture: &Fixture) -> Engine {
 }
 
 pub fn run_with(fixture: &Fixture, mut engine: Engine) -> Run {
-    let lines = Arc::new(Mutex::new(Vec::new()));
     let returns = Arc::new(Mutex::new(Vec::new()));
-    let tracer = Arc::new(Mutex::new(Tracer::new(Format::Strace)));
-    let (l, t) = (lines.clone(), tracer.clone());
-    engine.on_all_enter(move |cpu, ctx| {
-        if let Some(line) = t.lock().unwrap().enter(cpu, ctx) {
-            l.lock().unwrap().push(line);
-        }
-    });
-    let (l, t, r) = (lines.clone(), tracer.clone(), returns.clone());
-    engine.on_all_return(move |cpu, ctx| {
-        if let Some(line) = t.lock().unwrap().exit(cpu, ctx) {
-            l.lock().unwrap().push(line);
-        }
-        r.lock().unwrap().push(*ctx);
-    });
-    replay(fixture, &mut engine).expect("the fixture replays");
-    let lines = lines.lock().unwrap().clone();
+    let r = returns.clone();
+    engine.on_all_return(move |_cpu, ctx| r.lock().unwrap().push(*ctx));
+    let sink = MemorySink::default();
+    let mut session = Session::new(engine);
+    session.add_sink(sink.clone());
+    session.replay(fixture).expect("the fixture replays");
     let returns = returns.lock().unwrap().clone();
     Run {
-        lines,
+        lines: sink.lines(),
+        events: sink.events(),
         returns,
-        stats: engine.stats(),
-        pending: engine.pending(),
+        stats: session.engine().stats(),
+        pending: session.engine().pending(),
     }
 }
 

@@ -5,12 +5,12 @@
 
 /// A profile of the user's own, from a bundled table.
 pub mod my_linux_x86 {
-    syscalls2::syscall_table!("../../../../prototypes/linux_x86_prototypes.txt");
+    syscalls2::syscall_table!("../../../../syscalls2-prototypes/tables/linux_x86_prototypes.txt");
 }
 
 /// A Windows profile.
 pub mod my_windows {
-    syscalls2::syscall_table!("../../../../prototypes/windows7_x64_prototypes.txt");
+    syscalls2::syscall_table!("../../../../syscalls2-prototypes/tables/windows7_x64_prototypes.txt");
 }
 
 use syscalls2::{on_syscall, Cpu, GuestPtr, Retval};

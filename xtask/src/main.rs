@@ -1,10 +1,14 @@
 //! `cargo xtask`: the project's own tools.
 //!
-//! - `cargo xtask prototypes linux --source DIR [--out prototypes/]`: the Linux tables from a kernel tree.
-//! - `cargo xtask prototypes windows [--out prototypes/]`: the Windows tables from `../shared/reference`.
+//! - `cargo xtask prototypes linux --source DIR [--out syscalls2-prototypes/tables/]`: the Linux tables from a kernel tree.
+//! - `cargo xtask prototypes windows [--out syscalls2-prototypes/tables/]`: the Windows tables from `../shared/reference`.
+//! - `cargo xtask schema`: `schema/event-v1.schema.json` from the event types.
+//! - `cargo xtask errno --source DIR`: the errno and NTSTATUS name tables in
+//!   `syscalls2-abi/src/generated/` from a kernel tree, glibc, strace and mingw-w64.
 
 use std::process::ExitCode;
 
+mod errno;
 mod prototypes;
 mod qemu;
 
@@ -12,6 +16,8 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("prototypes") => prototypes::main(&args[1..]),
+        Some("errno") => errno::main(&args[1..]),
+        Some("schema") => schema(),
         Some("qemu-trace") => qemu::trace(&args[1..]),
         Some("qemu-test") => qemu::test(&args[1..]),
         _ => Err(usage()),
@@ -25,12 +31,25 @@ fn main() -> ExitCode {
     }
 }
 
+/// `cargo xtask schema`: the JSON Schema of the event types, written to
+/// `schema/event-v1.schema.json`.
+fn schema() -> Result<(), String> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let path = root.join("schema/event-v1.schema.json");
+    std::fs::write(&path, syscalls2::event::schema())
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    println!("wrote {}", path.display());
+    Ok(())
+}
+
 fn usage() -> String {
     "usage: cargo xtask <command>\n\
      \n\
      commands:\n\
      \x20 prototypes linux --source KERNEL_DIR [--out DIR]   Linux tables from a kernel source tree\n\
      \x20 prototypes windows [--reference DIR] [--out DIR]   Windows tables from shared/reference\n\
+     \x20 errno --source KERNEL_DIR [--ntstatus H] [--strace BIN] [--out DIR]   errno and NTSTATUS names\n\
+     \x20 schema                                              write schema/event-v1.schema.json from the event types\n\
      \x20 qemu-trace --arch ARCH [--all] [--jsonl] [--smp N] -- CMD   boot a guest, run CMD, print its syscalls\n\
      \x20 qemu-test [ARCH...]                                 boot every guest with the QEMU plugin and check its trace\n"
         .to_string()

@@ -1,5 +1,5 @@
 //! `cargo xtask prototypes`: generates the project's prototype tables in
-//! `prototypes/` (PANDA's `NUMBER RETTYPE NAME(ARGS);` format) from a Linux
+//! `syscalls2-prototypes/tables/` (PANDA's `NUMBER RETTYPE NAME(ARGS);` format) from a Linux
 //! kernel source tree and from the Windows reference data in `../shared`.
 //!
 //! Every table starts with a comment header saying how it was generated.
@@ -38,7 +38,7 @@ pub fn main(args: &[String]) -> Result<(), String> {
         }
     }
     let workspace = workspace_root();
-    let out = out.unwrap_or_else(|| workspace.join("prototypes"));
+    let out = out.unwrap_or_else(|| workspace.join("syscalls2-prototypes/tables"));
     std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
     let tables = match os.as_str() {
         "linux" => {

@@ -2,10 +2,14 @@
 //! plugin on real Linux guests (built by `scripts/guest-images.sh`, booted by
 //! `scripts/run-guest.sh`).
 
-use serde_json::Value;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
+use syscalls2::event::{Event, Phase, Summary};
+use syscalls2::options::summary_line;
+use syscalls2::strace::Strace;
+use syscalls2::Abi;
 
 const ARCHES: [&str; 4] = ["x86_64", "i386", "arm", "aarch64"];
 
@@ -223,43 +227,78 @@ pub fn trace(args: &[String]) -> Result<(), String> {
         }
     );
     print!("{}", run.log);
-    eprintln!(
-        "--- {:.1}s; {}",
-        run.seconds,
-        run.stats.lines().next().unwrap_or("")
-    );
+    let summary = serde_json::from_str::<Summary>(run.stats.trim())
+        .map(|s| summary_line(&s))
+        .unwrap_or_else(|e| format!("no summary: {e}"));
+    eprintln!("--- {:.1}s; {summary}", run.seconds);
     Ok(())
 }
 
+/// One run's output, read with the event schema's own types.
 struct Events {
-    all: Vec<Value>,
-    exit: Value,
+    all: Vec<Event>,
+    summary: Summary,
 }
 
-fn parse_log(log: &str) -> Result<Events, String> {
+/// The JSON Schema every event line must conform to.
+const SCHEMA: &str = include_str!("../../schema/event-v1.schema.json");
+
+/// Reads a JSONL log and a `stats=` summary, validating every line against
+/// the event schema.
+fn parse_log(log: &str, stats: &str) -> Result<Events, String> {
+    let schema: serde_json::Value = serde_json::from_str(SCHEMA).map_err(|e| e.to_string())?;
+    let validator = jsonschema::validator_for(&schema).map_err(|e| e.to_string())?;
     let mut all = Vec::new();
-    let mut exit = None;
     for (i, line) in log.lines().enumerate() {
-        let v: Value =
+        let v: serde_json::Value =
             serde_json::from_str(line).map_err(|e| format!("log line {}: {e}: {line}", i + 1))?;
-        if v["ev"] == "exit" {
-            exit = Some(v);
-        } else {
-            all.push(v);
+        if let Some(e) = validator.iter_errors(&v).next() {
+            return Err(format!(
+                "log line {}: not a schema v1 event: {e}: {line}",
+                i + 1
+            ));
         }
+        // From the text, not the `Value`: its map would sort the arguments.
+        all.push(serde_json::from_str(line).map_err(|e| format!("log line {}: {e}", i + 1))?);
     }
-    Ok(Events {
-        all,
-        exit: exit.ok_or("the log has no exit summary (atexit did not run)")?,
-    })
+    let summary = serde_json::from_str(stats.trim())
+        .map_err(|e| format!("the stats file is not a summary ({e}): {stats}"))?;
+    Ok(Events { all, summary })
 }
 
-fn s(v: &Value) -> &str {
-    v.as_str().unwrap_or("")
+/// The strace line of an event (as the strace format prints it), for
+/// checks that read like what a user sees.
+fn line(ev: &Event) -> String {
+    let table = syscalls2::profiles::by_name(&ev.profile);
+    let info = table.and_then(|t| t.by_number(ev.no));
+    let abi = Abi::from_name(&ev.abi).or(table.map(|t| t.abi));
+    let Some(abi) = abi else {
+        return String::new();
+    };
+    let shown = match ev.ev {
+        Phase::Return => ev.clone(),
+        // Every enter as if it never returned: its arguments as at enter.
+        Phase::Enter => Event {
+            ev: Phase::Return,
+            ..ev.clone()
+        },
+    };
+    let mut l = Strace::default()
+        .line(&shown, info, abi)
+        .unwrap_or_default();
+    if ev.ev == Phase::Enter && info.is_some_and(|i| i.returns.noreturn) {
+        l = l.replace(") = 0", ") = ?");
+    }
+    l
 }
 
-fn hex(v: &Value) -> u64 {
-    u64::from_str_radix(s(v).trim_start_matches("0x"), 16).unwrap_or(0)
+/// Argument `i` of an event, as a number.
+fn arg(ev: &Event, i: usize) -> Option<u64> {
+    ev.args.0.get(i).and_then(|(_, v)| v.number())
+}
+
+fn name(ev: &Event) -> &str {
+    ev.name.as_deref().unwrap_or("")
 }
 
 /// Checks one run's JSONL log; returns what failed.
@@ -271,58 +310,48 @@ fn check_events(arch: &str, ev: &Events, smp: u32) -> Vec<String> {
             if smp > 1 { " -smp 2" } else { "" }
         ))
     };
-    let returns: Vec<&Value> = ev.all.iter().filter(|v| v["ev"] == "return").collect();
-    let line_has = |v: &Value, needles: &[&str]| {
-        let l = s(&v["line"]);
+    let returns: Vec<&Event> = ev.all.iter().filter(|v| v.ev == Phase::Return).collect();
+    let line_has = |v: &Event, needles: &[&str]| {
+        let l = line(v);
         needles.iter().all(|n| l.contains(n))
     };
     // openat/open of /etc/hostname returning a descriptor.
-    let open = returns.iter().find(|v| {
-        matches!(s(&v["name"]), "openat" | "open")
-            && line_has(v, &["\"/etc/hostname\""])
-            && v["ret"].as_i64().unwrap_or(-1) >= 0
-            && ev
-                .all
-                .iter()
-                .any(|e| e["ev"] == "enter" && e["asid"] == v["asid"] && e["pc"] == v["pc"])
-    });
-    let Some(open) = open else {
-        fail("no openat(..., \"/etc/hostname\", ...) = fd".into());
-        return fails;
-    };
-    let opens: Vec<(Value, i64)> = returns
+    let opens: Vec<(u64, i64)> = returns
         .iter()
         .filter(|v| {
-            matches!(s(&v["name"]), "openat" | "open")
+            matches!(name(v), "openat" | "open")
                 && line_has(v, &["\"/etc/hostname\""])
-                && v["ret"].as_i64().unwrap_or(-1) >= 0
+                && v.ret.unwrap_or(-1) >= 0
         })
-        .map(|v| (v["asid"].clone(), v["ret"].as_i64().unwrap_or(-1)))
+        .map(|v| (v.asid, v.ret.unwrap_or(-1)))
         .collect();
-    let _ = open;
-    let by = |asid: &Value, name: &str, f: &dyn Fn(&Value) -> bool| {
+    if opens.is_empty() {
+        fail("no openat(..., \"/etc/hostname\", ...) = fd".into());
+        return fails;
+    }
+    let by = |asid: u64, n: &str, f: &dyn Fn(&Event) -> bool| {
         returns
             .iter()
-            .any(|v| &v["asid"] == asid && v["name"] == name && f(v))
+            .any(|v| v.asid == asid && name(v) == n && f(v))
     };
-    if !opens.iter().any(|(asid, fd)| {
+    if !opens.iter().any(|&(asid, fd)| {
         by(asid, "read", &|v| {
-            hex(&v["args"][0]) == *fd as u64
+            arg(v, 0) == Some(fd as u64)
                 && line_has(v, &["\"syscalls2-guest\\n\""])
-                && v["ret"] == 16
+                && v.ret == Some(16)
         }) && by(asid, "write", &|v| {
             line_has(v, &["write(1, \"syscalls2-guest\\n\", 16) = 16"])
         })
     }) {
         fail("no process that opened /etc/hostname, read \"syscalls2-guest\\n\" from it and wrote it to stdout".into());
     }
-    if !opens.iter().any(|(asid, fd)| {
+    if !opens.iter().any(|&(asid, fd)| {
         returns.iter().any(|v| {
-            &v["asid"] == asid
-                && matches!(s(&v["name"]), "sendfile" | "sendfile64")
-                && hex(&v["args"][0]) == 1
-                && hex(&v["args"][1]) == *fd as u64
-                && v["ret"] == 16
+            v.asid == asid
+                && matches!(name(v), "sendfile" | "sendfile64")
+                && arg(v, 0) == Some(1)
+                && arg(v, 1) == Some(fd as u64)
+                && v.ret == Some(16)
         })
     }) {
         fail("no `cat` sendfile(1, fd, ...) = 16 of /etc/hostname".into());
@@ -333,40 +362,29 @@ fn check_events(arch: &str, ev: &Events, smp: u32) -> Vec<String> {
     {
         fail("no call on \"/nonexistent\" failing with ENOENT".into());
     }
-    if !ev.all.iter().any(|v| {
-        v["ev"] == "enter"
-            && v["name"] == "execve"
-            && line_has(v, &["[\"cat\", \"/etc/hostname\"]"])
-    }) {
+    let enters = |n: &str, needle: &str| {
+        ev.all
+            .iter()
+            .any(|v| v.ev == Phase::Enter && name(v) == n && line_has(v, &[needle]))
+    };
+    if !enters("execve", "[\"cat\", \"/etc/hostname\"]") {
         fail("no execve(..., [\"cat\", \"/etc/hostname\"], ...)".into());
     }
-    if !ev.all.iter().any(|v| {
-        v["ev"] == "enter"
-            && v["name"] == "execve"
-            && line_has(v, &["[\"sh\", \"-c\", \"exec echo execd\"]"])
-    }) {
+    if !enters("execve", "[\"sh\", \"-c\", \"exec echo execd\"]") {
         fail("no execve of `exec echo execd`".into());
     }
-    if !ev
-        .all
-        .iter()
-        .any(|v| v["ev"] == "enter" && line_has(v, &["exit_group(3) = ?"]))
-    {
+    if !enters("exit_group", "exit_group(3) = ?") {
         fail("no exit_group(3)".into());
     }
     // fork/clone returning in the parent and in the child.
     let forks = ["clone", "fork", "vfork", "clone3"];
     let parent = returns
         .iter()
-        .filter(|v| {
-            forks.contains(&s(&v["name"]))
-                && v["child"] == false
-                && v["ret"].as_i64().unwrap_or(0) > 0
-        })
+        .filter(|v| forks.contains(&name(v)) && v.child == Some(false) && v.ret.unwrap_or(0) > 0)
         .count();
     let child = returns
         .iter()
-        .filter(|v| forks.contains(&s(&v["name"])) && v["child"] == true && v["ret"] == 0)
+        .filter(|v| forks.contains(&name(v)) && v.child == Some(true) && v.ret == Some(0))
         .count();
     if parent == 0 || child == 0 {
         fail(format!(
@@ -374,134 +392,104 @@ fn check_events(arch: &str, ev: &Events, smp: u32) -> Vec<String> {
         ));
     }
     if !returns.iter().any(|c| {
-        c["child"] == true
+        c.child == Some(true)
             && returns
                 .iter()
-                .any(|p| p["child"] == false && p["pc"] == c["pc"] && p["asid"] != c["asid"])
+                .any(|p| p.child == Some(false) && p.seq == c.seq && p.asid != c.asid)
     }) {
         fail("no fork child returning in a new address space".into());
     }
     if arch == "i386" {
         for kind in ["int80", "sysenter"] {
-            if !ev.all.iter().any(|v| v["insn"] == kind) {
+            if !ev.all.iter().any(|v| v.insn.as_deref() == Some(kind)) {
                 fail(format!("no syscall made by {kind}"));
             }
         }
     }
-    // Pairing: replay the log; each return must take an enter of the same
-    // call that came before it and is still open; a thread (asid, sp) has
-    // one call open at a time (a restart replaces it).
-    type Key = (String, String, String, u64);
-    // (key, event index, double, parent returned, child returned)
-    let mut open_calls: Vec<(Key, usize, bool, bool, bool)> = Vec::new();
+    // Pairing: every return has its enter (same seq) before it, with the
+    // same call (pc, number) made by the same thread (address space and
+    // stack pointer; a fork's child returns in its own); nothing returns
+    // twice but a fork; return values fit their arguments.
+    let mut open: HashMap<u64, (&Event, bool, bool)> = HashMap::new();
     let mut child_returns = 0i64;
-    for (i, v) in ev.all.iter().enumerate() {
-        let key: Key = (
-            s(&v["asid"]).to_string(),
-            s(&v["pc"]).to_string(),
-            s(&v["sp"]).to_string(),
-            v["no"].as_u64().unwrap_or(u64::MAX),
-        );
-        let name = s(&v["name"]);
-        let double = forks.contains(&name);
-        if v["ev"] == "enter" {
-            // A new enter of the same thread at the same site replaces a
-            // call that has not returned (a restart).
-            open_calls.retain(|e| e.0 != key || e.3);
-            open_calls.push((key, i, double, false, false));
+    for v in &ev.all {
+        if v.ev == Phase::Enter {
+            open.insert(v.seq, (v, false, false));
             continue;
         }
-        let child = v["child"] == true;
-        let found = if child {
-            child_returns += 1;
-            // A child returns in its own address space, maybe on its own
-            // stack: the oldest open fork at this site waiting for a child.
-            open_calls
-                .iter()
-                .position(|e| e.2 && !e.4 && e.0 .1 == key.1 && e.0 .3 == key.3)
-        } else {
-            open_calls.iter().rposition(|e| e.0 == key && !e.3)
+        let is_child = v.child == Some(true);
+        child_returns += i64::from(is_child);
+        let Some(entry) = open.get_mut(&v.seq) else {
+            fail(format!("return without an open enter: {}", line(v)));
+            continue;
         };
-        match found {
-            None => fail(format!("return without an open enter: {v}")),
-            Some(at) => {
-                if !child && v["ret_asid"] != v["asid"] {
-                    fail(format!(
-                        "return in another address space than its enter: {v}"
-                    ));
-                }
-                let e = &mut open_calls[at];
-                if child {
-                    e.4 = true;
-                } else {
-                    e.3 = true;
-                }
-                let errored = v["errno"].is_number();
-                if !e.2 || (e.3 && e.4) || (!child && errored) {
-                    open_calls.remove(at);
-                }
-            }
+        let enter = entry.0;
+        if enter.pc != v.pc || enter.no != v.no {
+            fail(format!(
+                "return paired with another call: {} / {}",
+                line(enter),
+                line(v)
+            ));
         }
-        // Return values consistent with the arguments.
-        if matches!(name, "read" | "write" | "pread64" | "readv" | "getdents64")
-            && !v["errno"].is_number()
-        {
-            let count = hex(&v["args"][2]);
-            let ret = v["ret"].as_i64().unwrap_or(-1);
-            if name != "readv" && (ret < 0 || ret as u64 > count) {
-                fail(format!("{name} returned {ret} for a count of {count}: {v}"));
+        if !is_child && (enter.asid != v.asid || enter.sp != v.sp) {
+            fail(format!(
+                "return in another thread than its enter: {}",
+                line(v)
+            ));
+        }
+        let double = forks.contains(&name(v));
+        if is_child {
+            entry.2 = true;
+        } else {
+            entry.1 = true;
+        }
+        if !double || (entry.1 && entry.2) || (!is_child && v.errno.is_some()) {
+            open.remove(&v.seq);
+        }
+        if matches!(name(v), "read" | "write" | "pread64") && v.errno.is_none() {
+            let count = arg(v, 2).unwrap_or(0);
+            let ret = v.ret.unwrap_or(-1);
+            if ret < 0 || ret as u64 > count {
+                fail(format!("{} returned {ret} for a count of {count}", line(v)));
             }
         }
     }
     // The counters add up: every enter is returned, retired or pending.
-    let x = &ev.exit;
-    let n = |k: &str| x[k].as_i64().unwrap_or(i64::MIN / 4);
-    for k in ["evicted", "decode_errors", "unknown"] {
-        if n(k) != 0 {
-            fail(format!("{k} = {}", n(k)));
+    let x = &ev.summary.counters;
+    for (k, n) in [
+        ("evicted", x.evicted),
+        ("decode_errors", x.decode_errors),
+        ("unknown", x.unknown),
+    ] {
+        if n != 0 {
+            fail(format!("{k} = {n}"));
         }
     }
-    let pending = n("pending");
-    let settled = n("returns") - child_returns
-        + n("noreturn")
-        + n("exec_succeeded")
-        + n("restarted")
+    let pending = ev.summary.pending.len() as i64;
+    let settled = x.returns as i64 - child_returns
+        + x.noreturn as i64
+        + x.exec_succeeded as i64
+        + x.restarted as i64
         + pending;
-    if settled != n("enters") {
+    if settled != x.enters as i64 {
         fail(format!(
             "enters {} != returns {} - child returns {child_returns} + noreturn {} + exec_succeeded {} + restarted {} + pending {pending}",
-            n("enters"), n("returns"), n("noreturn"), n("exec_succeeded"), n("restarted")
+            x.enters, x.returns, x.noreturn, x.exec_succeeded, x.restarted
         ));
     }
     // What is legitimately pending at poweroff: /init's shell waiting in
     // wait4 for `poweroff -f`, and that process's reboot(), which powers the
     // machine off and never returns.
-    let mut names: Vec<String> = x["pending_calls"]
-        .as_array()
-        .map(|a| a.iter().map(|c| s(&c["name"]).to_string()).collect())
-        .unwrap_or_default();
+    let mut names: Vec<String> = ev
+        .summary
+        .pending
+        .iter()
+        .map(|c| c.name.clone().unwrap_or_default())
+        .collect();
     names.sort();
     if names != ["reboot", "wait4"] {
         fail(format!(
             "unpaired at exit: {names:?}, expected [reboot, wait4]"
-        ));
-    }
-    let replay_open: Vec<&Key> = open_calls
-        .iter()
-        .filter(|e| {
-            let r = s(&ev.all[e.1]["name"]);
-            !e.3 && !e.4
-                && !matches!(
-                    r,
-                    "exit_group" | "exit" | "execve" | "rt_sigreturn" | "sigreturn"
-                )
-        })
-        .map(|e| &e.0)
-        .collect();
-    if replay_open.len() as i64 != pending {
-        fail(format!(
-            "{} calls open in the log, {pending} pending in the engine",
-            replay_open.len()
         ));
     }
     fails
@@ -535,13 +523,13 @@ pub fn test(args: &[String]) -> Result<(), String> {
                     run.console
                 ));
             }
-            let ev = parse_log(&run.log)?;
+            let ev = parse_log(&run.log, &run.stats)?;
             let fails = check_events(arch, &ev, smp);
             eprintln!(
                 "{tag}: {:.1}s, {} events; {}",
                 run.seconds,
                 ev.all.len(),
-                run.stats.lines().next().unwrap_or("")
+                summary_line(&ev.summary)
             );
             if fails.is_empty() {
                 Ok(())

@@ -1,6 +1,6 @@
 //! Guest access: the trait an emulator backend implements.
 //!
-//! syscalls2-core contains no emulator. A backend (the QEMU plugin in
+//! syscalls2 contains no emulator. A backend (the QEMU plugin in
 //! `syscalls2-qemu`, the fixture replayer in [`crate::fixture`], or your own)
 //! implements [`Cpu`] over its own CPU state, and the decoders in
 //! [`crate::abi`] read registers and memory only through it.
@@ -38,6 +38,8 @@ pub enum Reg {
     R10,
     /// x86-64 only.
     R11,
+    /// x86 flags (`eflags`; RFLAGS on x86-64).
+    Rflags,
     /// AArch32 core register `r0`..`r15` (`r13` is SP, `r15` is PC).
     Arm(u8),
     /// AArch64 general register `x0`..`x30`.
@@ -70,6 +72,7 @@ impl Reg {
             Reg::R9 => "r9".into(),
             Reg::R10 => "r10".into(),
             Reg::R11 => "r11".into(),
+            Reg::Rflags => "eflags".into(),
             Reg::Arm(n) => format!("r{n}"),
             Reg::X(n) => format!("x{n}"),
             Reg::Sp => "sp".into(),
@@ -82,8 +85,6 @@ impl Reg {
 
 /// The CPU mode bits an ABI decoder needs.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "fixture", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "fixture", serde(default))]
 pub struct Mode {
     /// ARM: the CPSR T bit (Thumb state). A Thumb `svc` is 2 bytes long.
     pub thumb: bool,
@@ -141,6 +142,13 @@ pub trait Cpu {
     /// The index of this virtual CPU (0 for a single-CPU guest).
     fn index(&self) -> u32 {
         0
+    }
+
+    /// The guest instructions this vCPU has executed, where the backend
+    /// counts them (deterministic under QEMU's record/replay); `None` where
+    /// it does not.
+    fn icount(&mut self) -> Option<u64> {
+        None
     }
 }
 

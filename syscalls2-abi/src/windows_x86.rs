@@ -18,17 +18,51 @@
 //!
 //! The return value, in EAX, is an NTSTATUS.
 
-use super::{Entry, Retval, SyscallInsn};
 use crate::cpu::{Cpu, CpuExt, MemError, Mode, Reg};
+use crate::{insn, Abi, AbiDesc, Arch, Entry, Os, ReturnSite, Retval, SyscallInsn};
 
-/// How many argument slots calls can use (all on the stack).
-pub const ARG_SLOTS: usize = super::MAX_SLOTS;
+/// Windows NT on x86.
+pub const ABI: Abi = Abi::new(&DESC);
 
-/// The stack pointer, ESP.
-pub const SP: Reg = Reg::Rsp;
+static DESC: AbiDesc = AbiDesc {
+    name: "windows_x86",
+    os: Os::Windows,
+    arch: Arch::X86,
+    file_arch: "x86",
+    slot_bits: 32,
+    pointer_bits: 32,
+    legacy16_bits: 32,
+    aligns_slot_pairs: false,
+    arg_slots: crate::MAX_SLOTS,
+    stack_pointer: Reg::Rsp,
+    regs: &[Reg::Rax, Reg::Rdx, Reg::Rsp],
+    compat: &[],
+    compat_numbers: &[],
+    errno: &[],
+    find_insn,
+    call_abi: crate::no_compat_call,
+    mode_abi: crate::no_compat_mode,
+    enter,
+    slot,
+    retval,
+    return_site,
+};
+
+/// `sysenter` and `int 0x2e`.
+fn find_insn(bytes: &[u8], _mode: Mode) -> Option<SyscallInsn> {
+    insn::x86(bytes).filter(|i| matches!(i, SyscallInsn::Sysenter | SyscallInsn::Int2e))
+}
+
+/// `int 0x2e` returns to the next instruction; `sysenter` to `[EDX]`, known
+/// only when the call is made.
+fn return_site(insn: SyscallInsn, pc: u64, _code_after: &[u8]) -> ReturnSite {
+    match insn {
+        SyscallInsn::Int2e => ReturnSite::At(pc.wrapping_add(insn.len())),
+        _ => ReturnSite::Dynamic,
+    }
+}
 
 /// Decodes a call made by `insn` at `pc`.
-#[inline]
 pub fn enter(cpu: &mut dyn Cpu, insn: SyscallInsn, pc: u64, mode: Mode) -> Result<Entry, MemError> {
     let number = cpu.reg(Reg::Rax) & 0xffff_ffff;
     let edx = cpu.reg(Reg::Rdx) & 0xffff_ffff;
@@ -51,17 +85,16 @@ pub fn enter(cpu: &mut dyn Cpu, insn: SyscallInsn, pc: u64, mode: Mode) -> Resul
         insn,
         mode,
         stack,
+        unaligned_pairs: false,
     })
 }
 
 /// Reads argument slot `i` from the user stack.
-#[inline]
 pub fn slot(cpu: &mut dyn Cpu, entry: &Entry, i: usize) -> Result<u64, MemError> {
     cpu.read_uint(entry.stack.wrapping_add(4 * i as u64), 4)
 }
 
 /// Reads the NTSTATUS from EAX.
-#[inline]
 pub fn retval(cpu: &mut dyn Cpu) -> Retval {
     Retval::ntstatus(cpu.reg(Reg::Rax) as u32)
 }

@@ -25,28 +25,61 @@
 //! - A 32-bit vDSO on an AMD CPU may use `syscall` instead (`movl %ecx,%ebp;
 //!   syscall`): the second argument is then in EBP and the sixth at `[ESP]`.
 
-use super::{sext32, Entry, Retval, SyscallInsn};
-use crate::cpu::{Cpu, MemError, Mode, Reg};
+use crate::cpu::{Cpu, CpuExt, MemError, Mode, Reg};
+use crate::{insn, sext32, Abi, AbiDesc, Arch, Entry, Os, ReturnSite, Retval, SyscallInsn};
 
-/// How many argument slots calls can use (EBX, ECX, EDX, ESI, EDI, EBP).
-pub const ARG_SLOTS: usize = 6;
+/// Linux on i386.
+pub const ABI: Abi = Abi::new(&DESC);
 
-/// The stack pointer, ESP.
-pub const SP: Reg = Reg::Rsp;
+static DESC: AbiDesc = AbiDesc {
+    name: "linux_x86",
+    os: Os::Linux,
+    arch: Arch::X86,
+    file_arch: "x86",
+    slot_bits: 32,
+    pointer_bits: 32,
+    legacy16_bits: 16,
+    aligns_slot_pairs: false,
+    arg_slots: 6,
+    stack_pointer: Reg::Rsp,
+    regs: &[Reg::Rax, Reg::Rbx, Reg::Rcx, Reg::Rdx, Reg::Rsi, Reg::Rdi, Reg::Rbp, Reg::Rsp],
+    compat: &[],
+    compat_numbers: &[],
+    errno: crate::errno::tables::GENERIC,
+    find_insn,
+    call_abi: crate::no_compat_call,
+    mode_abi: crate::no_compat_mode,
+    enter,
+    slot,
+    retval,
+    return_site,
+};
 
 const ARG_REGS: [Reg; 6] = [Reg::Rbx, Reg::Rcx, Reg::Rdx, Reg::Rsi, Reg::Rdi, Reg::Rbp];
 
 /// How far past a vDSO `sysenter` the restart `int $0x80` may be.
 const VDSO_SCAN: usize = 16;
 
+/// `int 0x80`, `sysenter`, and the `syscall` of a 32-bit vDSO on AMD.
+fn find_insn(bytes: &[u8], _mode: Mode) -> Option<SyscallInsn> {
+    insn::x86(bytes).filter(|i| {
+        matches!(
+            i,
+            SyscallInsn::Int80 | SyscallInsn::Sysenter | SyscallInsn::Syscall
+        )
+    })
+}
+
 /// Decodes a call made by `insn` at `pc`.
-#[inline]
 pub fn enter(cpu: &mut dyn Cpu, insn: SyscallInsn, pc: u64, mode: Mode) -> Result<Entry, MemError> {
     let number = cpu.reg(Reg::Rax) & 0xffff_ffff;
     let sp = cpu.reg(Reg::Rsp) & 0xffff_ffff;
     let retaddr = match insn {
         SyscallInsn::Sysenter | SyscallInsn::Syscall => {
-            landing_pad(cpu, pc.wrapping_add(insn.len()))?
+            let from = pc.wrapping_add(insn.len());
+            let mut code = [0u8; VDSO_SCAN];
+            cpu.read_mem(from, &mut code)?;
+            landing_pad(from, &code).ok_or(MemError { addr: from })?
         }
         _ => pc.wrapping_add(insn.len()),
     };
@@ -57,23 +90,33 @@ pub fn enter(cpu: &mut dyn Cpu, insn: SyscallInsn, pc: u64, mode: Mode) -> Resul
         insn,
         mode,
         stack: sp,
+        unaligned_pairs: false,
     })
 }
 
-/// The address after the first `int $0x80` (`cd 80`) at or after `from`.
-fn landing_pad(cpu: &mut dyn Cpu, from: u64) -> Result<u64, MemError> {
-    let mut code = [0u8; VDSO_SCAN];
-    cpu.read_mem(from, &mut code)?;
+/// The address after the first `int $0x80` (`cd 80`) in `code`, the bytes
+/// at `from`.
+fn landing_pad(from: u64, code: &[u8]) -> Option<u64> {
     code.windows(2)
         .position(|w| w == [0xcd, 0x80])
         .map(|at| from.wrapping_add(at as u64 + 2))
-        .ok_or(MemError { addr: from })
+}
+
+/// A `sysenter` (or compat `syscall`) returns to the vDSO's landing pad;
+/// `int 0x80` to the next instruction.
+fn return_site(insn: SyscallInsn, pc: u64, code_after: &[u8]) -> ReturnSite {
+    let next = pc.wrapping_add(insn.len());
+    match insn {
+        SyscallInsn::Sysenter | SyscallInsn::Syscall => {
+            let code = &code_after[..code_after.len().min(VDSO_SCAN)];
+            landing_pad(next, code).map_or(ReturnSite::Dynamic, ReturnSite::At)
+        }
+        _ => ReturnSite::At(next),
+    }
 }
 
 /// Reads argument slot `i`.
-#[inline]
 pub fn slot(cpu: &mut dyn Cpu, entry: &Entry, i: usize) -> Result<u64, MemError> {
-    use crate::cpu::CpuExt;
     let fast = matches!(entry.insn, SyscallInsn::Sysenter | SyscallInsn::Syscall);
     match i {
         5 if fast => cpu.read_uint(entry.stack, 4),
@@ -84,7 +127,6 @@ pub fn slot(cpu: &mut dyn Cpu, entry: &Entry, i: usize) -> Result<u64, MemError>
 }
 
 /// Reads the return value from EAX.
-#[inline]
 pub fn retval(cpu: &mut dyn Cpu) -> Retval {
     Retval::linux(sext32(cpu.reg(Reg::Rax)))
 }

@@ -1,0 +1,207 @@
+//! Reading a call's arguments from the guest into [`ArgValue`]s: at enter
+//! what the call reads, at return what it wrote.
+//!
+//! Driven by each argument's class and C type, never by knowledge of a
+//! particular syscall:
+//!
+//! - integers as they are, signed or unsigned per their type;
+//! - `const char *` strings (paths) in full, up to `PATH_MAX`;
+//! - a `char`/`void` pointer followed by an integer named like a length
+//!   (`count`, `len`, `size`, `nbytes`, `bufsiz`, `Length`, ...) is a buffer
+//!   of that length: read at enter when `const` (an input, as `write`'s),
+//!   and (not on Windows) at return with the returned length when not (an output,
+//!   as `read`'s); at most [`Capture::string_limit`] bytes;
+//! - `const char *const *` arrays (`argv`) as their strings, at most 32 of
+//!   them;
+//! - Windows `PWSTR`, `UNICODE_STRING` and `OBJECT_ATTRIBUTES` pointers as
+//!   their string;
+//! - other pointers as addresses; memory that cannot be read as such.
+
+use crate::event::{ArgValue, Args};
+use syscalls2_core::{windows, ArgClass, ArgInfo, Cpu, CpuExt, Os, SyscallCtx, MAX_CSTR};
+
+/// Names that mark an integer argument as the length of the buffer before it.
+const LENGTH_NAMES: [&str; 10] = [
+    "count",
+    "len",
+    "length",
+    "size",
+    "nbytes",
+    "nbyte",
+    "bufsiz",
+    "buflen",
+    "bufferlength",
+    "bytes",
+];
+
+/// How many strings of an array (`argv`) are read.
+const ARRAY_LIMIT: u64 = 32;
+
+/// How arguments are read. `string_limit` is strace's `-s`: the bytes of a
+/// buffer read before the value is marked truncated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Capture {
+    /// Bytes of a buffer kept (strace's default: 32).
+    pub string_limit: usize,
+}
+
+impl Default for Capture {
+    fn default() -> Capture {
+        Capture { string_limit: 32 }
+    }
+}
+
+/// Whether the argument is read by the call: `const` (or a Windows `PC...` type).
+pub fn is_input(a: &ArgInfo) -> bool {
+    a.ctype.starts_with("const ") || a.ctype.contains("PCVOID") || a.ctype.starts_with("PC")
+}
+
+/// The index of the integer argument that gives argument `i`'s length.
+pub fn length_of(args: &[ArgInfo], i: usize) -> Option<usize> {
+    let a = &args[i];
+    let bytes_like = matches!(a.class, ArgClass::Buf | ArgClass::CStr);
+    let next = args.get(i + 1)?;
+    let named = LENGTH_NAMES.contains(&next.name.to_ascii_lowercase().as_str());
+    (bytes_like && named && matches!(next.class, ArgClass::Int { .. })).then_some(i + 1)
+}
+
+impl Capture {
+    /// Every argument of a call as it enters; for a number the table lacks,
+    /// its first six slots as `arg0`..`arg5`.
+    pub fn enter(&self, cpu: &mut dyn Cpu, ctx: &SyscallCtx) -> Args {
+        let Some(info) = ctx.info else {
+            return Args(
+                ctx.args
+                    .iter()
+                    .take(6)
+                    .enumerate()
+                    .map(|(i, &v)| (format!("arg{i}"), ArgValue::uint(v)))
+                    .collect(),
+            );
+        };
+        Args(
+            info.args
+                .iter()
+                .enumerate()
+                .filter(|(_, a)| a.class != ArgClass::Varargs)
+                .map(|(i, a)| {
+                    let length = length_of(info.args, i).map(|j| ctx.args[j] as usize);
+                    (
+                        a.name.to_string(),
+                        self.value(cpu, ctx, a, ctx.args[i], length),
+                    )
+                })
+                .collect(),
+        )
+    }
+
+    /// Updates `args`, captured at enter, with what the call wrote: a Linux
+    /// output buffer (`read`'s) with the length it returned.
+    pub fn at_return(&self, cpu: &mut dyn Cpu, ctx: &SyscallCtx, args: &mut Args) {
+        let (Some(info), Some(ret)) = (ctx.info, ctx.retval) else {
+            return;
+        };
+        if ctx.abi.os == Os::Windows || ret.is_error() {
+            return;
+        }
+        let written = usize::try_from(ret.value).unwrap_or(0);
+        let mut values = args.0.iter_mut();
+        for (i, a) in info.args.iter().enumerate() {
+            if a.class == ArgClass::Varargs {
+                continue;
+            }
+            let Some((_, value)) = values.next() else {
+                return;
+            };
+            let addr = ctx.args[i];
+            if addr != 0 && length_of(info.args, i).is_some() && !is_input(a) {
+                *value = self.bytes(cpu, addr, written);
+            }
+        }
+    }
+
+    fn value(
+        &self,
+        cpu: &mut dyn Cpu,
+        ctx: &SyscallCtx,
+        a: &ArgInfo,
+        v: u64,
+        length: Option<usize>,
+    ) -> ArgValue {
+        let abi = ctx.abi;
+        match a.class {
+            ArgClass::Int { signed: true, .. } => ArgValue::int(v as i64),
+            ArgClass::Int { signed: false, .. } => ArgValue::uint(v),
+            _ if v == 0 => ArgValue::ptr(0),
+            ArgClass::CStr | ArgClass::Buf if length.is_some() => {
+                if is_input(a) {
+                    self.bytes(cpu, v, length.unwrap_or(0))
+                } else {
+                    ArgValue::ptr(v)
+                }
+            }
+            ArgClass::CStr => match cpu.read_cstr(v, MAX_CSTR + 1) {
+                Ok(s) if s.len() > MAX_CSTR => ArgValue::string(v, &s[..MAX_CSTR], true),
+                Ok(s) => ArgValue::string(v, &s, false),
+                Err(_) => ArgValue::unreadable(v),
+            },
+            ArgClass::WStr => match read_wide(cpu, v) {
+                Ok(s) => ArgValue::string(v, s.as_bytes(), false),
+                Err(_) => ArgValue::unreadable(v),
+            },
+            ArgClass::StructPtr if a.pointee == "UNICODE_STRING" => {
+                windows::unicode_string(cpu, abi, v).map_or(ArgValue::unreadable(v), |s| {
+                    ArgValue::string(v, s.as_bytes(), false)
+                })
+            }
+            ArgClass::StructPtr if a.pointee == "OBJECT_ATTRIBUTES" => {
+                windows::object_attributes_name(cpu, abi, v).map_or(ArgValue::unreadable(v), |s| {
+                    ArgValue::string(v, s.as_bytes(), false)
+                })
+            }
+            ArgClass::PtrPtr if a.ctype.contains("char") => self.strings(cpu, v, abi.pointer_bits),
+            _ => ArgValue::ptr(v),
+        }
+    }
+
+    fn bytes(&self, cpu: &mut dyn Cpu, addr: u64, len: usize) -> ArgValue {
+        let take = len.min(self.string_limit);
+        match cpu.read_bytes(addr, take) {
+            Ok(b) => ArgValue::bytes(addr, &b, len > take),
+            Err(_) => ArgValue::unreadable(addr),
+        }
+    }
+
+    fn strings(&self, cpu: &mut dyn Cpu, addr: u64, pointer_bits: u8) -> ArgValue {
+        let size = usize::from(pointer_bits / 8);
+        let mut out = Vec::new();
+        for i in 0..=ARRAY_LIMIT {
+            let Ok(p) = cpu.read_uint(addr.wrapping_add(i * size as u64), size) else {
+                return ArgValue::unreadable(addr);
+            };
+            if p == 0 {
+                return ArgValue::array(addr, &out, false);
+            }
+            if i == ARRAY_LIMIT {
+                break;
+            }
+            match cpu.read_cstr(p, MAX_CSTR) {
+                Ok(s) => out.push(s),
+                Err(_) => return ArgValue::unreadable(addr),
+            }
+        }
+        ArgValue::array(addr, &out, true)
+    }
+}
+
+fn read_wide(cpu: &mut dyn Cpu, addr: u64) -> Result<String, syscalls2_core::MemError> {
+    let mut units = Vec::new();
+    for i in 0..(MAX_CSTR as u64) {
+        let u = cpu.read_uint(addr.wrapping_add(2 * i), 2)?;
+        if u == 0 {
+            break;
+        }
+        units.push(u as u16);
+    }
+    Ok(String::from_utf16_lossy(&units))
+}

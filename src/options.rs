@@ -1,0 +1,360 @@
+//! The options of a trace session as `key=value` pairs: the form QEMU
+//! passes plugin arguments in, and what any backend can take from its user.
+//!
+//! | key | meaning |
+//! |---|---|
+//! | `profile=NAME` | the profile (default: the backend's, from the guest's architecture) |
+//! | `compat=NAME\|none` | the compat profile (default: the profile's, e.g. linux_x86 beside linux_x64) |
+//! | `log=PATH\|none` | where the trace goes (default: stderr) |
+//! | `format=strace\|jsonl` | strace lines, or the events of [`crate::event`] |
+//! | `asid=N` | only this address space (repeatable; decimal or `0x` hex) |
+//! | `trace=NAME` | only this syscall (repeatable; strace's or the table's name) |
+//! | `after=TEXT`, `until=TEXT` | only the processes forked after a call passing TEXT (see [`Filter::following`]) |
+//! | `s=N` | bytes of a buffer shown (strace's `-s`; default 32) |
+//! | `record=PATH`, `record_max=N` | write the traced events as a fixture (default at most 600) |
+//! | `stats=PATH` | where the summary goes, as JSON (default: a line on stderr) |
+//!
+//! Keys this module does not know are left to the backend
+//! ([`Options::backend`]), which rejects the ones it does not know either.
+
+use crate::capture::Capture;
+use crate::event::Summary;
+use crate::session::{Filter, JsonlSink, Session, StraceSink};
+use std::fmt;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
+use syscalls2_core::{Engine, Table};
+
+/// The trace format.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Format {
+    /// strace lines.
+    #[default]
+    Strace,
+    /// One event per line ([`crate::event::Event`]).
+    Jsonl,
+}
+
+/// Where the trace goes.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Log {
+    /// Standard error.
+    #[default]
+    Stderr,
+    /// Nowhere (`log=none`): decode and count only.
+    None,
+    /// A file.
+    File(PathBuf),
+}
+
+/// A bad option: what is wrong, in words.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OptionError(pub String);
+
+impl fmt::Display for OptionError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for OptionError {}
+
+fn err<T>(msg: impl Into<String>) -> Result<T, OptionError> {
+    Err(OptionError(msg.into()))
+}
+
+/// Parsed session options.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// `profile=`.
+    pub profile: Option<String>,
+    /// `compat=`: `Some(None)` for `compat=none`.
+    pub compat: Option<Option<String>>,
+    /// `log=`.
+    pub log: Log,
+    /// `format=`.
+    pub format: Format,
+    /// `asid=`.
+    pub asids: Vec<u64>,
+    /// `trace=`.
+    pub names: Vec<String>,
+    /// `after=`.
+    pub after: Option<String>,
+    /// `until=`.
+    pub until: Option<String>,
+    /// `s=`.
+    pub string_limit: Option<usize>,
+    /// `record=`.
+    pub record: Option<PathBuf>,
+    /// `record_max=`.
+    pub record_max: usize,
+    /// `stats=`.
+    pub stats: Option<PathBuf>,
+    /// The pairs left to the backend, in order.
+    pub backend: Vec<(String, String)>,
+}
+
+/// A non-negative integer, decimal or `0x` hex, digits only.
+pub fn parse_number(key: &str, v: &str) -> Result<u64, OptionError> {
+    let (digits, radix) = match v.strip_prefix("0x").or_else(|| v.strip_prefix("0X")) {
+        Some(h) => (h, 16),
+        None => (v, 10),
+    };
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return err(format!(
+            "{key}=`{v}`: expected a number (decimal, or hex after 0x)"
+        ));
+    }
+    u64::from_str_radix(digits, radix)
+        .or_else(|_| err(format!("{key}=`{v}`: too large for 64 bits")))
+}
+
+impl Options {
+    /// Parses `key=value` pairs.
+    pub fn parse<S: AsRef<str>>(args: &[S]) -> Result<Options, OptionError> {
+        let mut o = Options {
+            record_max: 600,
+            ..Options::default()
+        };
+        for arg in args {
+            let arg = arg.as_ref();
+            let Some((k, v)) = arg.split_once('=') else {
+                return err(format!("argument `{arg}`: expected key=value"));
+            };
+            let path = |v: &str| -> Result<PathBuf, OptionError> {
+                if v.is_empty() {
+                    err(format!("{k}= needs a path"))
+                } else {
+                    Ok(PathBuf::from(v))
+                }
+            };
+            match k {
+                "profile" => o.profile = Some(v.to_string()),
+                "compat" if v == "none" => o.compat = Some(None),
+                "compat" => o.compat = Some(Some(v.to_string())),
+                "log" if v == "none" => o.log = Log::None,
+                "log" => o.log = Log::File(path(v)?),
+                "format" => {
+                    o.format = match v {
+                        "strace" => Format::Strace,
+                        "jsonl" => Format::Jsonl,
+                        _ => return err(format!("format=`{v}`: expected strace or jsonl")),
+                    }
+                }
+                "asid" => o.asids.push(parse_number(k, v)?),
+                "trace" if v.is_empty() => return err("trace= needs a syscall name"),
+                "trace" => o.names.push(v.to_string()),
+                "after" => o.after = Some(v.to_string()),
+                "until" => o.until = Some(v.to_string()),
+                "s" => o.string_limit = Some(parse_number(k, v)? as usize),
+                "record" => o.record = Some(path(v)?),
+                "record_max" => o.record_max = parse_number(k, v)? as usize,
+                "stats" => o.stats = Some(path(v)?),
+                _ => o.backend.push((k.to_string(), v.to_string())),
+            }
+        }
+        if o.until.is_some() && o.after.is_none() {
+            return err("until= needs after=");
+        }
+        Ok(o)
+    }
+
+    /// The filter the options describe.
+    pub fn filter(&self) -> Result<Filter, OptionError> {
+        let mut f = Filter::default();
+        for &a in &self.asids {
+            f = f.with_asid(a);
+        }
+        if !self.names.is_empty() {
+            f = f.with_names(self.names.iter().cloned());
+        }
+        if let Some(after) = &self.after {
+            f = f
+                .following(after, self.until.as_deref())
+                .map_err(|e| OptionError(e.to_string()))?;
+        }
+        Ok(f)
+    }
+
+    /// The main table: `profile=`, else `default`; found with `by_name`
+    /// (the enabled bundled profiles, or a backend's own list).
+    pub fn table(
+        &self,
+        default: Option<&'static Table>,
+        by_name: impl Fn(&str) -> Option<&'static Table>,
+        known: &[&str],
+    ) -> Result<&'static Table, OptionError> {
+        match &self.profile {
+            Some(p) => by_name(p).ok_or_else(|| {
+                OptionError(format!(
+                    "unknown profile `{p}`; built in: {}",
+                    known.join(", ")
+                ))
+            }),
+            None => default.ok_or_else(|| OptionError("no profile= given, and no default".into())),
+        }
+    }
+
+    /// A session over `engine` as the options say: its filter, argument
+    /// capture, its sink (the log file is created now, so an unwritable one
+    /// is reported before the guest runs), and recording.
+    pub fn session(&self, engine: Engine) -> Result<Session, OptionError> {
+        let mut session = Session::new(engine).with_filter(self.filter()?);
+        if let Some(limit) = self.string_limit {
+            session = session.with_capture(Capture {
+                string_limit: limit,
+            });
+        }
+        let out: Option<Box<dyn Write + Send>> = match &self.log {
+            Log::None => None,
+            Log::Stderr => Some(Box::new(std::io::stderr())),
+            Log::File(path) => {
+                let f = File::create(path)
+                    .map_err(|e| OptionError(format!("log={}: {e}", path.display())))?;
+                Some(Box::new(BufWriter::with_capacity(1 << 16, f)))
+            }
+        };
+        if let Some(out) = out {
+            match self.format {
+                Format::Strace => {
+                    let mut sink = StraceSink::new(out);
+                    if let Some(limit) = self.string_limit {
+                        sink.strace.string_limit = limit;
+                    }
+                    session.add_sink(sink);
+                }
+                Format::Jsonl => session.add_sink(JsonlSink::new(out)),
+            }
+        }
+        for path in [&self.stats, &self.record].into_iter().flatten() {
+            // Fail now, not at exit, if the file cannot be written.
+            File::create(path).map_err(|e| OptionError(format!("{}: {e}", path.display())))?;
+        }
+        if self.record.is_some() {
+            session.record(self.record_max);
+        }
+        Ok(session)
+    }
+
+    /// Writes what a session leaves at its end: the summary (`stats=` as
+    /// JSON, else a line on stderr) and the recording (`record=`, its
+    /// `source` saying where it comes from). Returns what failed.
+    pub fn write_results(&self, session: &Session, summary: &Summary, source: &str) -> Vec<String> {
+        let mut errors = Vec::new();
+        match &self.stats {
+            Some(path) => {
+                let json = serde_json::to_string(summary).expect("a summary serialises");
+                if let Err(e) = std::fs::write(path, json + "\n") {
+                    errors.push(format!("stats={}: {e}", path.display()));
+                }
+            }
+            None => eprintln!("{}", summary_line(summary)),
+        }
+        if let (Some(path), Some(fixture)) = (&self.record, session.recording(source)) {
+            if let Err(e) = std::fs::write(path, fixture.to_json()) {
+                errors.push(format!("record={}: {e}", path.display()));
+            }
+        }
+        errors
+    }
+}
+
+/// The summary as one line of text.
+pub fn summary_line(summary: &Summary) -> String {
+    let s = &summary.counters;
+    let pending: Vec<String> = summary
+        .pending
+        .iter()
+        .map(|c| format!("{}@{:#x}", c.name.as_deref().unwrap_or("?"), c.asid))
+        .collect();
+    let backend: Vec<String> = summary
+        .backend
+        .iter()
+        .map(|(k, v)| format!(" {k} {v}"))
+        .collect();
+    format!(
+        "syscalls2: profile {} enters {} returns {} noreturn {} unknown {} restarted {} exec_succeeded {} late_returns {} evicted {} decode_errors {} events {} unpaired(pending) {} [{}]{}",
+        summary.profile,
+        s.enters,
+        s.returns,
+        s.noreturn,
+        s.unknown,
+        s.restarted,
+        s.exec_succeeded,
+        s.late_returns,
+        s.evicted,
+        s.decode_errors,
+        summary.events,
+        summary.pending.len(),
+        pending.join(" "),
+        backend.concat()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_parses_and_unknown_ones_go_to_the_backend() {
+        let o = Options::parse(&[
+            "profile=linux_x86",
+            "compat=none",
+            "log=none",
+            "format=jsonl",
+            "asid=0x1000",
+            "asid=42",
+            "trace=openat",
+            "after=BEGIN",
+            "until=END",
+            "s=64",
+            "record_max=10",
+            "returns=sites",
+        ])
+        .unwrap();
+        assert_eq!(o.profile.as_deref(), Some("linux_x86"));
+        assert_eq!(o.compat, Some(None));
+        assert_eq!(o.log, Log::None);
+        assert_eq!(o.format, Format::Jsonl);
+        assert_eq!(o.asids, [0x1000, 42]);
+        assert_eq!(o.names, ["openat"]);
+        assert_eq!(o.string_limit, Some(64));
+        assert_eq!(o.record_max, 10);
+        assert_eq!(o.backend, [("returns".to_string(), "sites".to_string())]);
+    }
+
+    #[test]
+    fn bad_values_say_what_is_wrong() {
+        let bad = |a: &str| Options::parse(&[a]).unwrap_err().to_string();
+        assert_eq!(bad("verbose"), "argument `verbose`: expected key=value");
+        assert!(bad("format=xml").contains("expected strace or jsonl"));
+        for v in ["asid=0x+10", "asid=+5", "asid=", "asid=0x", "asid=12a"] {
+            assert!(bad(v).contains("expected a number"), "{v}: {}", bad(v));
+        }
+        assert!(bad("asid=0x1ffffffffffffffff").contains("too large"));
+        assert!(bad("log=").contains("needs a path"));
+        assert_eq!(bad("until=END"), "until= needs after=");
+        // An empty marker would match every call.
+        let o = Options::parse(&["after="]).unwrap();
+        assert!(o
+            .filter()
+            .unwrap_err()
+            .to_string()
+            .contains("after= needs a text"));
+        let o = Options::parse(&["after=A", "until="]).unwrap();
+        assert!(o
+            .filter()
+            .unwrap_err()
+            .to_string()
+            .contains("until= needs a text"));
+    }
+
+    #[test]
+    fn an_unwritable_log_fails_before_the_run() {
+        let o = Options::parse(&["log=/nonexistent-dir/trace.txt"]).unwrap();
+        let engine = Engine::new(crate::profiles::by_name("linux_x64").unwrap());
+        let e = o.session(engine).unwrap_err().to_string();
+        assert!(e.starts_with("log=/nonexistent-dir/trace.txt: "), "{e}");
+    }
+}

@@ -1,0 +1,907 @@
+//! A trace session: an [`Engine`] with what a tracing tool puts around it,
+//! for any backend.
+//!
+//! - a [`Filter`]: which calls are traced (address spaces; syscall names;
+//!   the processes a command forks, from marker writes);
+//! - [`Sink`]s: where traced calls go ([`StraceSink`] text, [`JsonlSink`]
+//!   events, [`MemorySink`] for tests and embedding), each call as an
+//!   [`Event`] of the versioned schema;
+//! - fixture recording ([`Session::record`]);
+//! - the counters and the end-of-run [`Summary`].
+//!
+//! A backend drives a session as it would an engine (the session is a
+//! [`Handler`]): the QEMU plugin from its callbacks, [`Session::replay`]
+//! from a fixture. Nothing here knows an emulator.
+//!
+//! ```
+//! use syscalls2::session::{Filter, MemorySink, Session, StraceSink};
+//! use syscalls2::{fixture::Fixture, profiles, Engine};
+//!
+//! let text = std::fs::read_to_string(concat!(
+//!     env!("CARGO_MANIFEST_DIR"),
+//!     "/tests/fixtures/linux_x64_qemu_workload.json"
+//! ))?;
+//! let fixture = Fixture::from_json(&text)?;
+//! let engine = Engine::new(profiles::by_name("linux_x64").unwrap());
+//! let events = MemorySink::default();
+//! let mut session = Session::new(engine)
+//!     .with_filter(Filter::default().with_names(["openat", "read"]));
+//! session.add_sink(events.clone());
+//! session.add_sink(StraceSink::new(std::io::sink()));
+//! session.replay(&fixture)?;
+//! let summary = session.finish(Default::default())?;
+//! assert!(events.events().iter().all(|e| matches!(e.name.as_deref(), Some("openat" | "read"))));
+//! assert!(summary.counters.enters > 100);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use crate::capture::{is_input, length_of, Capture};
+use crate::event::{ErrorCode, Event, PendingCall, Phase, Summary, VERSION};
+use crate::strace::{strace_name, Strace};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use std::fmt;
+use std::io::{self, Write};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+use syscalls2_core::fixture::{self, EventKind, Fixture, FixtureError, Recorder};
+use syscalls2_core::{
+    errno, Abi, ArgClass, Cpu, CpuExt, Dropped, Engine, Handler, Observer, Os, SyscallCtx,
+    SyscallInfo, SyscallInsn,
+};
+
+/// A traced call as a sink receives it: the event, and what the table says
+/// about the call.
+#[derive(Clone, Copy, Debug)]
+pub struct Record<'a> {
+    /// The event.
+    pub event: &'a Event,
+    /// The call's table entry; `None` for a number the table lacks.
+    pub info: Option<&'static SyscallInfo>,
+    /// The ABI the call follows.
+    pub abi: Abi,
+}
+
+/// Where traced calls go.
+pub trait Sink: Send {
+    /// Takes one event (every enter and every return of a traced call).
+    fn event(&mut self, record: &Record<'_>) -> io::Result<()>;
+
+    /// The session ended: flush, and write the summary if this sink does.
+    fn finish(&mut self, summary: &Summary) -> io::Result<()> {
+        let _ = summary;
+        Ok(())
+    }
+}
+
+/// strace-style lines ([`Strace`]), one per call.
+pub struct StraceSink<W: Write + Send> {
+    out: W,
+    /// The rendering.
+    pub strace: Strace,
+}
+
+impl<W: Write + Send> StraceSink<W> {
+    /// Lines written to `out`, with strace's defaults.
+    pub fn new(out: W) -> Self {
+        StraceSink {
+            out,
+            strace: Strace::default(),
+        }
+    }
+}
+
+impl<W: Write + Send> Sink for StraceSink<W> {
+    fn event(&mut self, r: &Record<'_>) -> io::Result<()> {
+        match self.strace.line(r.event, r.info, r.abi) {
+            Some(line) => writeln!(self.out, "{line}"),
+            None => Ok(()),
+        }
+    }
+
+    fn finish(&mut self, _summary: &Summary) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+/// JSON lines: one [`Event`] per line.
+pub struct JsonlSink<W: Write + Send> {
+    out: W,
+}
+
+impl<W: Write + Send> JsonlSink<W> {
+    /// Events written to `out`.
+    pub fn new(out: W) -> Self {
+        JsonlSink { out }
+    }
+}
+
+impl<W: Write + Send> Sink for JsonlSink<W> {
+    fn event(&mut self, r: &Record<'_>) -> io::Result<()> {
+        serde_json::to_writer(&mut self.out, r.event)?;
+        self.out.write_all(b"\n")
+    }
+
+    fn finish(&mut self, _summary: &Summary) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+/// Keeps the events in memory, shared: clone it, add one clone to the
+/// session, read the events from the other.
+#[derive(Clone, Default)]
+pub struct MemorySink {
+    events: Arc<Mutex<Vec<Event>>>,
+    lines: Arc<Mutex<Vec<String>>>,
+}
+
+impl MemorySink {
+    /// The events so far.
+    pub fn events(&self) -> Vec<Event> {
+        self.events
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// The strace lines of those events ([`Strace::default`]).
+    pub fn lines(&self) -> Vec<String> {
+        self.lines.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+impl Sink for MemorySink {
+    fn event(&mut self, r: &Record<'_>) -> io::Result<()> {
+        if let Some(line) = Strace::default().line(r.event, r.info, r.abi) {
+            self.lines
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(line);
+        }
+        self.events
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(r.event.clone());
+        Ok(())
+    }
+}
+
+/// A filter option that cannot be used.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FilterError {
+    /// A marker text is empty (it would match every call).
+    EmptyMarker(&'static str),
+}
+
+impl fmt::Display for FilterError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FilterError::EmptyMarker(which) => {
+                write!(
+                    f,
+                    "{which}= needs a text: an empty marker would match every call"
+                )
+            }
+        }
+    }
+}
+
+impl std::error::Error for FilterError {}
+
+/// Which calls a session traces. Every condition set must hold.
+#[derive(Clone, Debug, Default)]
+pub struct Filter {
+    asids: Vec<u64>,
+    names: Option<BTreeSet<String>>,
+    follow: Option<Follow>,
+}
+
+impl Filter {
+    /// Only calls made in address space `asid` (repeatable).
+    pub fn with_asid(mut self, asid: u64) -> Filter {
+        self.asids.push(asid);
+        self
+    }
+
+    /// Only the syscalls named so: strace's names (`openat`) or the
+    /// table's (`sys_openat`, `NtReadFile`).
+    pub fn with_names<S: Into<String>>(mut self, names: impl IntoIterator<Item = S>) -> Filter {
+        self.names
+            .get_or_insert_with(BTreeSet::new)
+            .extend(names.into_iter().map(Into::into));
+        self
+    }
+
+    /// Nothing until a call that passes a string or buffer containing
+    /// `after` (a `write` of a marker); then only the processes its caller
+    /// forks after it, and their descendants (through fork, clone and
+    /// exec); until the caller passes `until`.
+    pub fn following(mut self, after: &str, until: Option<&str>) -> Result<Filter, FilterError> {
+        if after.is_empty() {
+            return Err(FilterError::EmptyMarker("after"));
+        }
+        if until.is_some_and(str::is_empty) {
+            return Err(FilterError::EmptyMarker("until"));
+        }
+        self.follow = Some(Follow {
+            after: after.to_string(),
+            until: until.map(str::to_string),
+            ..Follow::default()
+        });
+        Ok(self)
+    }
+
+    fn wants_asid(&self, asid: u64) -> bool {
+        (self.asids.is_empty() || self.asids.contains(&asid))
+            && self.follow.as_ref().is_none_or(|f| f.follows(asid))
+    }
+
+    fn wants_call(&self, ctx: &SyscallCtx) -> bool {
+        let Some(names) = &self.names else {
+            return true;
+        };
+        ctx.info.is_some_and(|i| {
+            names.contains(i.name) || names.contains(&strace_name(ctx.abi, i.name))
+        })
+    }
+}
+
+/// The processes a marker write starts following.
+#[derive(Clone, Debug, Default)]
+struct Follow {
+    after: String,
+    until: Option<String>,
+    /// The address space of the marker's writer, once seen.
+    root: Option<u64>,
+    stopped: bool,
+    traced: HashSet<u64>,
+    /// Open fork-like calls of traced processes, by return address.
+    forking: HashMap<u64, u32>,
+    /// Per vCPU: the traced address space that called execve.
+    exec_from: Vec<Option<u64>>,
+}
+
+/// How many bytes of a call's input are searched for a marker.
+const MARKER_SCAN: usize = 256;
+
+impl Follow {
+    fn active(&self) -> bool {
+        self.root.is_some() && !self.stopped
+    }
+
+    fn follows(&self, asid: u64) -> bool {
+        self.active() && self.traced.contains(&asid)
+    }
+
+    /// Whether a string or buffer the call reads contains `text`.
+    fn passes(cpu: &mut dyn Cpu, ctx: &SyscallCtx, text: &str) -> bool {
+        let Some(info) = ctx.info else {
+            return false;
+        };
+        let text = text.as_bytes();
+        info.args.iter().enumerate().any(|(i, a)| {
+            let addr = ctx.args[i];
+            let read = match (a.class, length_of(info.args, i)) {
+                (ArgClass::CStr | ArgClass::Buf, Some(len)) if is_input(a) => {
+                    let len = (ctx.args[len] as usize).min(MARKER_SCAN);
+                    cpu.read_bytes(addr, len)
+                }
+                (ArgClass::CStr, None) => cpu.read_cstr(addr, MARKER_SCAN),
+                _ => return false,
+            };
+            addr != 0 && read.is_ok_and(|b| b.windows(text.len()).any(|w| w == text))
+        })
+    }
+
+    fn on_enter(&mut self, cpu: &mut dyn Cpu, ctx: &SyscallCtx) {
+        let v = ctx.vcpu as usize;
+        if self.exec_from.len() <= v {
+            self.exec_from.resize(v + 1, None);
+        }
+        if let Some(a) = self.exec_from[v] {
+            if ctx.asid == a {
+                // The execve failed, or has not happened yet.
+                self.exec_from[v] = None;
+            } else if !self.traced.contains(&ctx.asid) && self.root != Some(ctx.asid) {
+                // The first call of the new image on the vCPU that made a
+                // traced execve.
+                self.traced.insert(ctx.asid);
+                self.exec_from[v] = None;
+            }
+        }
+        let traced_or_root = self.traced.contains(&ctx.asid) || self.root == Some(ctx.asid);
+        if traced_or_root && ctx.info.is_some_and(|i| i.returns.double_return) {
+            *self.forking.entry(ctx.retaddr).or_default() += 1;
+        }
+        let exec = ctx.info.is_some_and(|i| i.returns.noreturn_on_success);
+        if exec && self.traced.contains(&ctx.asid) {
+            self.exec_from[v] = Some(ctx.asid);
+        }
+        match self.root {
+            None if Self::passes(cpu, ctx, &self.after) => self.root = Some(ctx.asid),
+            Some(root) if ctx.asid == root && !self.stopped => {
+                if let Some(until) = &self.until {
+                    if Self::passes(cpu, ctx, until) {
+                        self.stopped = true;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn on_return(&mut self, ctx: &SyscallCtx) {
+        if !self.active() {
+            return;
+        }
+        let double = ctx.info.is_some_and(|i| i.returns.double_return);
+        let waiting = self.forking.get(&ctx.retaddr).copied().unwrap_or(0);
+        if !double || waiting == 0 {
+            return;
+        }
+        // A traced fork's child (the engine reports it in the child's
+        // address space), or a failed traced fork.
+        let failed = ctx.retval.is_some_and(|r| r.is_error());
+        if ctx.child || failed {
+            if waiting == 1 {
+                self.forking.remove(&ctx.retaddr);
+            } else {
+                self.forking.insert(ctx.retaddr, waiting - 1);
+            }
+        }
+        if ctx.child && Some(ctx.asid) != self.root {
+            self.traced.insert(ctx.asid);
+        }
+    }
+}
+
+/// Why a session could not finish cleanly.
+#[derive(Debug)]
+pub enum SessionError {
+    /// A sink failed to write (the first failure; output after it is lost).
+    Sink(io::Error),
+    /// A fixture could not be replayed.
+    Fixture(FixtureError),
+}
+
+impl fmt::Display for SessionError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SessionError::Sink(e) => write!(f, "writing the trace failed: {e}"),
+            SessionError::Fixture(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for SessionError {}
+
+/// A traced call between its enter and its return.
+struct Open {
+    event: Event,
+    /// Returns seen (a fork returns twice).
+    returns: u8,
+}
+
+/// How many retired calls keep their enter event (as many as the engine
+/// keeps findable).
+const RETIRED_KEPT: usize = 64;
+
+/// The session's part besides the engine: what observes it.
+struct Trace {
+    filter: Filter,
+    capture: Capture,
+    sinks: Vec<Box<dyn Sink>>,
+    start: Instant,
+    open: HashMap<u64, Open>,
+    /// Calls retired as successful (an `execve` that did not return),
+    /// newest last, kept should one return late after all.
+    retired: VecDeque<(u64, Open)>,
+    events: u64,
+    error: Option<io::Error>,
+    /// Whether the event being handled was traced (for the recorder).
+    traced_now: bool,
+}
+
+impl Trace {
+    fn now(&self) -> u64 {
+        u64::try_from(self.start.elapsed().as_nanos()).unwrap_or(u64::MAX)
+    }
+
+    fn emit(&mut self, event: &Event, ctx: &SyscallCtx) {
+        let record = Record {
+            event,
+            info: ctx.info,
+            abi: ctx.abi,
+        };
+        self.events += 1;
+        for sink in &mut self.sinks {
+            if let Err(e) = sink.event(&record) {
+                self.error.get_or_insert(e);
+            }
+        }
+    }
+
+    fn enter_event(&self, cpu: &mut dyn Cpu, ctx: &SyscallCtx) -> Event {
+        Event {
+            v: VERSION,
+            ev: Phase::Enter,
+            seq: ctx.seq,
+            ts: self.now(),
+            icount: cpu.icount(),
+            vcpu: ctx.vcpu,
+            asid: ctx.asid,
+            pc: ctx.pc,
+            sp: ctx.sp,
+            retaddr: ctx.retaddr,
+            insn: None,
+            profile: ctx.table.name.to_string(),
+            abi: ctx.abi.name().to_string(),
+            no: ctx.no,
+            name: ctx.info.map(|i| strace_name(ctx.abi, i.name)),
+            syscall: ctx.info.map(|i| i.name.to_string()),
+            pid: None,
+            tid: None,
+            ppid: None,
+            comm: None,
+            args: self.capture.enter(cpu, ctx),
+            ret: None,
+            errno: None,
+            duration_ns: None,
+            child: None,
+        }
+    }
+}
+
+thread_local! {
+    /// The instruction of the syscall being handled (for its enter event).
+    static INSN: std::cell::Cell<Option<SyscallInsn>> = const { std::cell::Cell::new(None) };
+}
+
+impl Observer for Trace {
+    fn enter(&mut self, cpu: &mut dyn Cpu, ctx: &SyscallCtx) {
+        if let Some(follow) = &mut self.filter.follow {
+            follow.on_enter(cpu, ctx);
+        }
+        self.traced_now = self.filter.wants_asid(ctx.asid) && self.filter.wants_call(ctx);
+        if !self.traced_now {
+            return;
+        }
+        let mut event = self.enter_event(cpu, ctx);
+        event.insn = INSN.with(|i| i.get()).map(|i| i.name().to_string());
+        self.emit(&event, ctx);
+        if !ctx.info.is_some_and(|i| i.returns.noreturn) {
+            self.open.insert(ctx.seq, Open { event, returns: 0 });
+        }
+    }
+
+    fn ret(&mut self, cpu: &mut dyn Cpu, ctx: &SyscallCtx) {
+        if let Some(follow) = &mut self.filter.follow {
+            follow.on_return(ctx);
+        }
+        let double = ctx.info.is_some_and(|i| i.returns.double_return);
+        let failed = ctx.retval.is_some_and(|r| r.is_error());
+        if let Some(i) = self.retired.iter().position(|(seq, _)| *seq == ctx.seq) {
+            if let Some((seq, open)) = self.retired.remove(i) {
+                self.open.insert(seq, open);
+            }
+        }
+        let (mut event, returns) = match self.open.get_mut(&ctx.seq) {
+            Some(open) => {
+                open.returns += 1;
+                (open.event.clone(), open.returns)
+            }
+            // Not traced at its enter: a fork's child in a newly followed
+            // process, or a late return of a retired call.
+            None if self.filter.wants_asid(ctx.asid) && self.filter.wants_call(ctx) => {
+                (self.enter_event(cpu, ctx), 1)
+            }
+            None => {
+                self.traced_now = false;
+                return;
+            }
+        };
+        self.traced_now = true;
+        if !double || returns >= 2 || failed {
+            self.open.remove(&ctx.seq);
+        }
+        let ts = self.now();
+        self.capture.at_return(cpu, ctx, &mut event.args);
+        let retval = ctx.retval.unwrap_or(syscalls2_core::Retval::linux(0));
+        event.ev = Phase::Return;
+        event.duration_ns = Some(ts.saturating_sub(event.ts));
+        event.ts = ts;
+        event.icount = cpu.icount();
+        event.insn = None;
+        event.asid = ctx.asid;
+        event.sp = ctx.sp;
+        event.ret = Some(retval.value);
+        event.errno = retval.error.map(|no| error_code(ctx.abi, no));
+        event.child = Some(ctx.child);
+        self.emit(&event, ctx);
+    }
+
+    fn retired(&mut self, ctx: &SyscallCtx) {
+        if let Some(open) = self.open.remove(&ctx.seq) {
+            if self.retired.len() == RETIRED_KEPT {
+                self.retired.pop_front();
+            }
+            self.retired.push_back((ctx.seq, open));
+        }
+    }
+
+    fn dropped(&mut self, seq: u64, _why: Dropped) {
+        self.open.remove(&seq);
+    }
+}
+
+/// The name and number of an error a call returned on `abi`.
+pub fn error_code(abi: Abi, no: u32) -> ErrorCode {
+    let name = match abi.os {
+        Os::Linux | Os::FreeBsd => abi.errno_name(no).map(|e| e.name.to_string()),
+        Os::Windows => {
+            errno::ntstatus_by_value(errno::tables::NTSTATUS, no).map(|s| s.name.to_string())
+        }
+    };
+    ErrorCode { name, no }
+}
+
+/// An engine, with filters, sinks, counters and recording around it.
+pub struct Session {
+    engine: Engine,
+    trace: Trace,
+    recording: Option<Recording>,
+}
+
+/// Fixture events being kept.
+struct Recording {
+    events: Vec<fixture::Event>,
+    max: usize,
+}
+
+impl Session {
+    /// A session around `engine`: no filter, no sink.
+    pub fn new(engine: Engine) -> Session {
+        Session {
+            engine,
+            trace: Trace {
+                filter: Filter::default(),
+                capture: Capture::default(),
+                sinks: Vec::new(),
+                start: Instant::now(),
+                open: HashMap::new(),
+                retired: VecDeque::new(),
+                events: 0,
+                error: None,
+                traced_now: false,
+            },
+            recording: None,
+        }
+    }
+
+    /// Traces only what `filter` lets through.
+    pub fn with_filter(mut self, filter: Filter) -> Session {
+        self.trace.filter = filter;
+        self
+    }
+
+    /// Reads arguments so (strace's `-s`).
+    pub fn with_capture(mut self, capture: Capture) -> Session {
+        self.trace.capture = capture;
+        self
+    }
+
+    /// Sends every traced call to `sink` too.
+    pub fn add_sink(&mut self, sink: impl Sink + 'static) {
+        self.trace.sinks.push(Box::new(sink));
+    }
+
+    /// Keeps the CPU state of every traced event (at most `max`), for
+    /// [`Session::recording`].
+    pub fn record(&mut self, max: usize) {
+        self.recording = Some(Recording {
+            events: Vec::new(),
+            max,
+        });
+    }
+
+    /// The fixture recorded so far (see [`Session::record`]), `source`
+    /// saying where it comes from.
+    pub fn recording(&self, source: &str) -> Option<Fixture> {
+        let rec = self.recording.as_ref()?;
+        let table = self.engine.table();
+        Some(Fixture {
+            profile: table.name.to_string(),
+            compat: self
+                .engine
+                .compat_tables()
+                .first()
+                .map(|t| t.name.to_string()),
+            source: source.to_string(),
+            events: rec.events.clone(),
+        })
+    }
+
+    /// The engine (to register hooks, read counters).
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The engine, mutably.
+    pub fn engine_mut(&mut self) -> &mut Engine {
+        &mut self.engine
+    }
+
+    /// Runs the session over a recorded fixture, as a backend would.
+    pub fn replay(&mut self, fixture: &Fixture) -> Result<(), SessionError> {
+        fixture::replay(fixture, self).map_err(SessionError::Fixture)
+    }
+
+    /// The counters so far, with the backend's own.
+    pub fn summary(&self, backend: BTreeMap<String, u64>) -> Summary {
+        let pending = self
+            .engine
+            .pending()
+            .iter()
+            .map(|c| PendingCall {
+                seq: c.seq,
+                name: c.info.map(|i| strace_name(c.abi, i.name)),
+                no: c.no,
+                asid: c.asid,
+                pc: c.pc,
+                vcpu: c.vcpu,
+            })
+            .collect();
+        Summary {
+            v: VERSION,
+            profile: self.engine.table().name.to_string(),
+            counters: self.engine.stats(),
+            events: self.trace.events,
+            pending,
+            backend,
+        }
+    }
+
+    /// Ends the session: every sink is finished (flushed) with the summary,
+    /// which is returned; or the first write that failed.
+    pub fn finish(&mut self, backend: BTreeMap<String, u64>) -> Result<Summary, SessionError> {
+        let summary = self.summary(backend);
+        for sink in &mut self.trace.sinks {
+            if let Err(e) = sink.finish(&summary) {
+                self.trace.error.get_or_insert(e);
+            }
+        }
+        match self.trace.error.take() {
+            Some(e) => Err(SessionError::Sink(e)),
+            None => Ok(summary),
+        }
+    }
+
+    /// The first write that failed so far, if any (taken: reported once).
+    pub fn take_error(&mut self) -> Option<io::Error> {
+        self.trace.error.take()
+    }
+}
+
+impl Handler for Session {
+    fn abi(&self) -> Abi {
+        self.engine.table().abi
+    }
+
+    fn is_return_site(&self, pc: u64) -> bool {
+        self.engine.is_return_site(pc)
+    }
+
+    fn on_syscall(&mut self, cpu: &mut dyn Cpu, pc: u64, insn: SyscallInsn, bytes: &[u8]) {
+        INSN.with(|i| i.set(Some(insn)));
+        self.trace.traced_now = false;
+        match &mut self.recording {
+            None => self.engine.on_syscall_with(cpu, pc, insn, &mut self.trace),
+            Some(rec) => {
+                let mut r = Recorder::new(cpu, EventKind::Syscall, pc, Some(bytes));
+                self.engine
+                    .on_syscall_with(&mut r, pc, insn, &mut self.trace);
+                let event = r.finish();
+                if self.trace.traced_now && rec.events.len() < rec.max {
+                    rec.events.push(event);
+                }
+            }
+        }
+        INSN.with(|i| i.set(None));
+    }
+
+    fn on_block(&mut self, cpu: &mut dyn Cpu, pc: u64) {
+        if !self.engine.is_return_site(pc) {
+            return;
+        }
+        self.trace.traced_now = false;
+        match &mut self.recording {
+            None => self.engine.on_block_with(cpu, pc, &mut self.trace),
+            Some(rec) => {
+                let returns = self.engine.stats().returns;
+                let mut r = Recorder::new(cpu, EventKind::Block, pc, None);
+                self.engine.on_block_with(&mut r, pc, &mut self.trace);
+                let event = r.finish();
+                let paired = self.engine.stats().returns != returns;
+                if paired && self.trace.traced_now && rec.events.len() < rec.max {
+                    rec.events.push(event);
+                }
+            }
+        }
+    }
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("engine", &self.engine)
+            .field("sinks", &self.trace.sinks.len())
+            .field("open", &self.trace.open.len())
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profiles;
+
+    fn fixture(name: &str) -> Fixture {
+        let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+        Fixture::from_json(&std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
+    fn session(f: &Fixture) -> Session {
+        let table = profiles::by_name(&f.profile).unwrap();
+        let engine = profiles::compat_for(table)
+            .into_iter()
+            .fold(Engine::new(table), Engine::with_compat);
+        Session::new(engine)
+    }
+
+    fn replay(f: &Fixture, filter: Filter) -> (Vec<Event>, Summary) {
+        let events = MemorySink::default();
+        let mut s = session(f).with_filter(filter);
+        s.add_sink(events.clone());
+        s.replay(f).unwrap();
+        let summary = s.finish(BTreeMap::new()).unwrap();
+        (events.events(), summary)
+    }
+
+    #[test]
+    fn enters_and_returns_share_a_seq_and_every_argument_is_named() {
+        let f = fixture("linux_x64_qemu_workload.json");
+        let (events, summary) = replay(&f, Filter::default());
+        assert_eq!(summary.events as usize, events.len());
+        let open = events
+            .iter()
+            .find(|e| {
+                e.ev == Phase::Return
+                    && e.name.as_deref() == Some("openat")
+                    && e.args.get("filename").and_then(|a| a.str.as_deref())
+                        == Some("/etc/hostname")
+            })
+            .expect("openat of /etc/hostname");
+        let enter = events
+            .iter()
+            .find(|e| e.ev == Phase::Enter && e.seq == open.seq)
+            .expect("its enter");
+        assert_eq!(
+            (enter.pc, enter.no, enter.asid),
+            (open.pc, open.no, open.asid)
+        );
+        let names: Vec<&str> = open.args.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["dfd", "filename", "flags", "mode"]);
+        assert_eq!(open.args.get("dfd").unwrap().int, Some(-100));
+        assert!(open.duration_ns.is_some() && open.ts >= enter.ts);
+        assert_eq!(open.syscall.as_deref(), Some("sys_openat"));
+    }
+
+    #[test]
+    fn windows_calls_keep_all_their_arguments() {
+        // NtCreateFile has 11 arguments: none is dropped.
+        let f = fixture("windows7_x86_filereadmon.json");
+        let (events, _) = replay(&f, Filter::default());
+        let create = events
+            .iter()
+            .find(|e| e.name.as_deref() == Some("NtCreateFile"))
+            .unwrap();
+        assert_eq!(create.args.len(), 11);
+        let err = events.iter().filter_map(|e| e.errno.as_ref()).next();
+        if let Some(e) = err {
+            assert!(e.name.as_deref().is_some_and(|n| n.starts_with("STATUS_")));
+        }
+    }
+
+    #[test]
+    fn names_filter_by_strace_or_table_name() {
+        let f = fixture("linux_x64_qemu_workload.json");
+        let (events, summary) = replay(&f, Filter::default().with_names(["openat", "sys_read"]));
+        assert!(!events.is_empty());
+        assert!(events
+            .iter()
+            .all(|e| matches!(e.name.as_deref(), Some("openat" | "read"))));
+        // The engine still saw everything.
+        assert!(summary.counters.enters as usize > events.len());
+    }
+
+    #[test]
+    fn asid_filter() {
+        let f = fixture("linux_x64_qemu_workload.json");
+        let (all, _) = replay(&f, Filter::default());
+        let asid = all[all.len() / 2].asid;
+        let (some, _) = replay(&f, Filter::default().with_asid(asid));
+        assert!(!some.is_empty() && some.len() < all.len());
+        assert!(some.iter().all(|e| e.asid == asid));
+    }
+
+    #[test]
+    fn empty_markers_are_refused() {
+        assert_eq!(
+            Filter::default().following("", None).unwrap_err(),
+            FilterError::EmptyMarker("after")
+        );
+        assert_eq!(
+            Filter::default().following("A", Some("")).unwrap_err(),
+            FilterError::EmptyMarker("until")
+        );
+    }
+
+    #[test]
+    fn a_late_return_is_counted_in_the_summary_and_reported_with_its_arguments() {
+        let f = fixture("linux_x64_pairing.json");
+        let (events, summary) = replay(&f, Filter::default());
+        assert_eq!(summary.counters.late_returns, 1);
+        let late = events
+            .iter()
+            .rfind(|e| e.ev == Phase::Return && e.name.as_deref() == Some("execve"))
+            .unwrap();
+        assert_eq!(
+            late.args.get("filename").and_then(|a| a.str.as_deref()),
+            Some("/bin/slow")
+        );
+    }
+
+    #[test]
+    fn open_calls_stay_bounded_by_the_engine() {
+        // Every pending entry the engine drops (restarted, evicted, exec'd)
+        // is dropped here too: what stays open is what the engine holds.
+        let f = fixture("linux_x64_qemu_workload.json");
+        let mut s = session(&f);
+        s.replay(&f).unwrap();
+        assert!(s.trace.open.len() <= s.engine.pending_len());
+        assert!(s.trace.retired.len() <= RETIRED_KEPT);
+    }
+
+    #[test]
+    fn a_failing_sink_is_reported_at_the_end() {
+        struct Full;
+        impl Write for Full {
+            fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+                Err(io::Error::new(io::ErrorKind::StorageFull, "no space left"))
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        let f = fixture("linux_x64_qemu_workload.json");
+        let mut s = session(&f);
+        s.add_sink(StraceSink::new(Full));
+        s.replay(&f).unwrap();
+        let e = s.finish(BTreeMap::new()).unwrap_err();
+        assert!(e.to_string().contains("no space left"), "{e}");
+    }
+
+    #[test]
+    fn recording_keeps_only_traced_events() {
+        let f = fixture("linux_x64_qemu_workload.json");
+        let mut s = session(&f).with_filter(Filter::default().with_names(["openat"]));
+        s.record(1000);
+        s.replay(&f).unwrap();
+        let rec = s.recording("test").unwrap();
+        // Each openat's syscall event, and its return's block event.
+        let opens = s.trace.events;
+        assert_eq!(rec.events.len() as u64, opens);
+        // The recording replays to the same openat lines.
+        let (again, _) = replay(&rec, Filter::default());
+        assert_eq!(again.len() as u64, opens);
+    }
+}
