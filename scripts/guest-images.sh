@@ -349,6 +349,7 @@ build_strace_variant() {
         log "$arch-strace: cached ($out)"
         return 0
     fi
+    ensure_foreign_arch "$darch"
     TRIPLET="$(triplet "$arch")"
     stage="$(mktemp -d "$OUT_BASE/.stage-$arch-strace.XXXXXX")"
     mkdir -p "$stage/tree" "$stage/root"
