@@ -2,8 +2,9 @@
 # Every test of syscalls2, from a fresh Debian machine. It installs what it
 # needs itself (QEMU 10 from bookworm-backports and the image tools; the
 # guest kernels and busybox come from Debian packages, fetched by
-# scripts/guest-images.sh), then runs: formatting and lint checks, the
-# real-guest tests under QEMU, the examples, and the unit, integration,
+# scripts/guest-images.sh, with Debian's strace for the strace images),
+# then runs: formatting and lint checks, the real-guest tests under QEMU,
+# the comparison with strace, the examples, and the unit, integration,
 # compile-fail and doc tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +22,10 @@ cargo clippy --workspace --all-targets --all-features -- -D warnings
 
 step "real guests: x86_64, i386, arm, aarch64 (and aarch64 -smp 2) with the QEMU plugin"
 cargo xtask qemu-test
+
+step "strace as the oracle: the plugin's trace against Debian's strace in the same guests"
+# Thresholds per arch: MIN_EXACT in xtask/src/strace_compare/mod.rs.
+cargo xtask strace-compare
 
 step "examples"
 out=$(cargo run -q --example strace)

@@ -27,21 +27,26 @@ use std::process::{Command, Stdio};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 /// What runs under strace: files, directories, pipes, fork and exec,
-/// `sh -c`, failing calls, a killed child.
+/// `sh -c`, failing calls, a child killed by its parent and one killed by
+/// itself. No two processes `execve` at once: the plugin's `after=` filter
+/// follows one exec per vCPU at a time, and loses the other (which the
+/// comparison reports as a lost process).
 pub const WORKLOAD: &str = "cd /tmp; mkdir d; mkdir d/sub; echo hello > d/f; echo more >> d/f; \
 cat d/f; head -n 1 d/f; ln -s f d/link; readlink d/link; ls -l d; stat -c '%s %F' d/f; \
 echo piped | wc -c; sh -c 'exit 3'; (echo forked); ls /nonexistent; \
-rm d/link d/f; rmdir d/sub d; rmdir /nonexistent; sleep 0; sleep 5 & kill $!; wait; \
+rm d/link d/f; rmdir d/sub d; rmdir /nonexistent; sleep 0; sleep 5 & kill $!; wait; sh -c 'kill $$'; \
 uname -a; date +%Y >/dev/null; echo done";
 
 /// The lowest share of strace's calls (percent) each arch must reproduce
-/// exactly: the figures measured when this check was added, rounded down.
-/// Raise them as the rendering improves.
+/// exactly: the figures measured when this check was added, rounded down
+/// (x86_64 141/424 = 33.3%, i386 135/418 = 32.3%, arm 135/408 = 33.1%,
+/// aarch64 133/406 = 32.8%, the same in three runs). Raise them as the
+/// rendering improves.
 pub const MIN_EXACT: [(&str, f64); 4] = [
-    ("x86_64", 0.0),
-    ("i386", 0.0),
-    ("arm", 0.0),
-    ("aarch64", 0.0),
+    ("x86_64", 33.0),
+    ("i386", 32.0),
+    ("arm", 33.0),
+    ("aarch64", 32.0),
 ];
 
 /// A strace process of this many calls with no counterpart fails the run.
@@ -310,6 +315,9 @@ fn check_run(arch: &str, dir: &Path, o: &Options) -> Result<(), String> {
     let text = compare::render(&report, arch, o.top);
     write(&dir.join("report.txt"), &text)?;
     print!("{text}");
+    if let Ok(stats) = read("plugin.stats") {
+        println!("  {}", stats.lines().next().unwrap_or(""));
+    }
     println!("  report and traces: {}", dir.display());
     verdict(&report, min)
 }
