@@ -364,13 +364,14 @@ build_strace_variant() {
     # The kernel unpacks concatenated archives in order: the plain image, then strace.
     (cd "$stage/root" && find . -print0 | LC_ALL=C sort -z |
         cpio --null -o -H newc --owner=0:0 --quiet) | gzip -9n >"$stage/strace.cpio.gz"
-    cat "$base/initrd.gz" "$stage/strace.cpio.gz" >"$out/initrd.gz.tmp"
+    cat "$base/initrd.gz" "$stage/strace.cpio.gz" >"$stage/initrd.gz"
     if ! ln -f "$base/vmlinuz" "$out/vmlinuz" 2>/dev/null; then # the same kernel: a hard link if it can
-        cp "$base/vmlinuz" "$out/vmlinuz.tmp"
-        mv "$out/vmlinuz.tmp" "$out/vmlinuz"
+        cp "$base/vmlinuz" "$stage/vmlinuz"
+        mv "$stage/vmlinuz" "$out/vmlinuz"
     fi
-    { cat "$base/kernel-package.txt"; sort "$stage/packages.txt"; } >"$out/packages.txt"
-    mv "$out/initrd.gz.tmp" "$out/initrd.gz"
+    { cat "$base/kernel-package.txt"; sort "$stage/packages.txt"; } >"$stage/all-packages.txt"
+    mv "$stage/all-packages.txt" "$out/packages.txt"
+    mv "$stage/initrd.gz" "$out/initrd.gz"
     log "$arch-strace: built $out/initrd.gz ($(stat -c %s "$out/initrd.gz") B; strace, its loader and libraries: $(find "$stage/root" -type f | wc -l) files, $(du -sk "$stage/root" | cut -f1) KiB unpacked)"
     rm -rf "$stage"
 }
