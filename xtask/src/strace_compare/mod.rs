@@ -8,8 +8,13 @@
 //! the plugin prints exactly as strace does (the pid prefix, the `-n`
 //! number column and the padding before ` = ` aside), and how the others
 //! differ. The command fails when that share falls below the arch's
-//! threshold, or when a call's number, name or return value differs where
-//! the two can be compared.
+//! threshold ([`MIN_EXACT`], or `--min`); when a paired call's number or
+//! return value differs, or its name where no number tells the two calls
+//! apart (the plugin's `newuname` for strace's `uname`, both number 63, is
+//! a difference of rendering); or when a process strace shows is missing
+//! from the plugin's trace. Calls whose return strace does not know
+//! (`= ?`, `? ERESTARTSYS`) or the plugin never printed are compared on
+//! the rest.
 //!
 //! Every run keeps its files in its own directory,
 //! `target/strace-compare/<arch>-<time>-<pid>/` (the console, strace's
