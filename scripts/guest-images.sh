@@ -1,13 +1,21 @@
 #!/usr/bin/env bash
 # Build bootable Linux guests (kernel + busybox initramfs) from Debian packages only.
 #
-# Usage: scripts/guest-images.sh [--force] ARCH...     ARCH in: x86_64 i386 arm aarch64 (default: all)
+# Usage: scripts/guest-images.sh [--force] [--with-strace] ARCH...
+#   ARCH in: x86_64 i386 arm aarch64 (default: all)
 #
 # Output (per arch), cached under target/guest-images/<arch>/:
 #   vmlinuz      kernel image from linux-image-6.1.0-N-<flavour> (bookworm)
 #   initrd.gz    cpio newc + gzip: busybox-static of that arch, /init, /etc/hostname
 #   kernel-package.txt  the concrete Debian package names + versions used
-# A rerun is a no-op when both vmlinuz and initrd.gz exist (use --force to rebuild).
+# With --with-strace, also target/guest-images/<arch>-strace/ (boot it with
+# `scripts/run-guest.sh <arch>-strace`): the same kernel, and the plain
+# initrd.gz followed by a second archive holding Debian's strace for that
+# arch at /usr/bin/strace, its dynamic loader at the path its PT_INTERP names
+# and every shared library it needs (NEEDED, transitively), taken from the
+# Depends closure of the strace package (packages listed in packages.txt).
+# A rerun is a no-op when the outputs exist and are newer than their inputs
+# (use --force to rebuild).
 #
 # The guest /init (busybox sh):
 #   - mounts proc, sys, devtmpfs (tmpfs + mknod fallback), tmpfs on /tmp
@@ -23,11 +31,13 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT_BASE="${S2_GUEST_IMAGES_DIR:-$ROOT/target/guest-images}"
 FORCE=0
+WITH_STRACE=0
 ARCHES=()
 for a in "$@"; do
     case "$a" in
         --force) FORCE=1 ;;
-        -h|--help) sed -n '2,19p' "${BASH_SOURCE[0]}"; exit 0 ;;
+        --with-strace) WITH_STRACE=1 ;;
+        -h|--help) sed -n '2,28p' "${BASH_SOURCE[0]}"; exit 0 ;;
         *) ARCHES+=("$a") ;;
     esac
 done
@@ -78,6 +88,9 @@ need_tools() {
     command -v gzip >/dev/null 2>&1 || missing+=(gzip)
     command -v dpkg-deb >/dev/null 2>&1 || missing+=(dpkg)
     command -v base64 >/dev/null 2>&1 || missing+=(coreutils)
+    if [ "$WITH_STRACE" = 1 ]; then
+        command -v readelf >/dev/null 2>&1 || missing+=(binutils)
+    fi
     if [ ${#missing[@]} -gt 0 ]; then
         log "installing host tools: ${missing[*]}"
         $SUDO apt-get install -y -q "${missing[@]}" >/dev/null 2>&1 || {
@@ -129,7 +142,7 @@ download() { # pkg[:arch] -> prints path of the .deb in $DL
         (cd "$DL" && $SUDO apt-get download -q "$pkg" >/dev/null)
     }
     local name="${pkg%%:*}" arch="${pkg##*:}"
-    ls -t "$DL"/"${name}"_*_"${arch}".deb | head -n1
+    ls -t "$DL"/"${name}"_*_"${arch}".deb "$DL"/"${name}"_*_all.deb 2>/dev/null | head -n1
 }
 
 write_init() {
@@ -243,6 +256,126 @@ build_arch() {
     log "$arch: built $out/vmlinuz ($(stat -c %s "$out/vmlinuz") B), initrd.gz ($(stat -c %s "$out/initrd.gz") B)"
 }
 
+# ---- the strace variant -----------------------------------------------------
+
+# The package names a .deb depends on (Depends and Pre-Depends; the first of
+# each set of alternatives; versions and :any dropped).
+deb_depends() {
+    dpkg-deb -f "$1" Depends Pre-Depends | sed 's/^[A-Za-z-]*: //' | tr ',' '\n' |
+        sed 's/|.*//; s/(.*)//; s/:any//; s/[[:space:]]//g' | sed '/^$/d' | sort -u
+}
+
+# Downloads $1:$2 and everything it depends on; prints the .deb paths.
+deb_closure() {
+    local darch="$2" queue=("$1") seen=" " pkg deb dep
+    while [ ${#queue[@]} -gt 0 ]; do
+        pkg="${queue[0]}"
+        queue=("${queue[@]:1}")
+        case "$seen" in *" $pkg "*) continue ;; esac
+        seen="$seen$pkg "
+        deb="$(download "$pkg:$darch")"
+        [ -f "$deb" ] || die "download of $pkg:$darch failed"
+        echo "$deb"
+        for dep in $(deb_depends "$deb"); do queue+=("$dep"); done
+    done
+}
+
+# Path $2 (absolute, inside the tree $1) with its symbolic links followed
+# inside the tree (Debian's links may be absolute); prints it relative to $1.
+tree_resolve() {
+    local tree="$1" path="$2" link n=0
+    while [ -L "$tree$path" ]; do
+        link="$(readlink "$tree$path")"
+        case "$link" in
+            /*) path="$link" ;;
+            *) path="$(dirname "$path")/$link" ;;
+        esac
+        n=$((n + 1))
+        [ $n -lt 20 ] || die "symlink loop at $path in $tree"
+    done
+    [ -f "$tree$path" ] || return 1
+    echo "$path"
+}
+
+# Where the loader finds soname $2 in tree $1: the multiarch and plain lib dirs.
+find_soname() {
+    local tree="$1" soname="$2" dir
+    for dir in "/lib/$TRIPLET" "/usr/lib/$TRIPLET" /lib /usr/lib; do
+        if [ -e "$tree$dir/$soname" ] || [ -L "$tree$dir/$soname" ]; then
+            echo "$dir/$soname"
+            return 0
+        fi
+    done
+    return 1
+}
+
+# Copies ELF file $2 of tree $1 to $3 at the same path, then its loader and
+# its NEEDED libraries, transitively.
+copy_with_libs() {
+    local tree="$1" dest="$3" queue=("$2") seen=" " path real interp so lib
+    while [ ${#queue[@]} -gt 0 ]; do
+        path="${queue[0]}"
+        queue=("${queue[@]:1}")
+        case "$seen" in *" $path "*) continue ;; esac
+        seen="$seen$path "
+        real="$(tree_resolve "$tree" "$path")" || die "$path: not in the packages"
+        mkdir -p "$dest$(dirname "$path")"
+        cp "$tree$real" "$dest$path"
+        interp="$(readelf -lW "$tree$real" | sed -n 's/.*Requesting program interpreter: \(.*\)]$/\1/p')"
+        [ -z "$interp" ] || queue+=("$interp")
+        for so in $(readelf -dW "$tree$real" | sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p'); do
+            lib="$(find_soname "$tree" "$so")" || die "$so (needed by $path): not in the packages"
+            queue+=("$lib")
+        done
+    done
+}
+
+triplet() {
+    case "$1" in
+        x86_64) echo x86_64-linux-gnu ;;
+        i386) echo i386-linux-gnu ;;
+        arm) echo arm-linux-gnueabihf ;;
+        aarch64) echo aarch64-linux-gnu ;;
+    esac
+}
+
+build_strace_variant() {
+    local arch="$1" darch base out stage debs deb
+    darch="$(deb_arch "$arch")"
+    base="$OUT_BASE/$arch"
+    out="$OUT_BASE/$arch-strace"
+    if [ "$FORCE" = 0 ] && [ -s "$out/initrd.gz" ] && [ -s "$out/vmlinuz" ] &&
+        [ "$out/initrd.gz" -nt "$base/initrd.gz" ] && [ "$out/initrd.gz" -nt "${BASH_SOURCE[0]}" ]; then
+        log "$arch-strace: cached ($out)"
+        return 0
+    fi
+    ensure_foreign_arch "$darch"
+    TRIPLET="$(triplet "$arch")"
+    stage="$(mktemp -d "$OUT_BASE/.stage-$arch-strace.XXXXXX")"
+    mkdir -p "$stage/tree" "$stage/root"
+    : >"$stage/packages.txt"
+    debs="$(deb_closure strace "$darch")" || die "$arch-strace: resolving strace's dependencies failed"
+    for deb in $debs; do
+        dpkg-deb -x "$deb" "$stage/tree"
+        echo "$(dpkg-deb -f "$deb" Package) $(dpkg-deb -f "$deb" Version) $darch" >>"$stage/packages.txt"
+    done
+    copy_with_libs "$stage/tree" /usr/bin/strace "$stage/root"
+    mkdir -p "$out"
+    # The kernel unpacks concatenated archives in order: the plain image, then strace.
+    (cd "$stage/root" && find . -print0 | LC_ALL=C sort -z |
+        cpio --null -o -H newc --owner=0:0 --quiet) | gzip -9n >"$stage/strace.cpio.gz"
+    cat "$base/initrd.gz" "$stage/strace.cpio.gz" >"$stage/initrd.gz"
+    if ! ln -f "$base/vmlinuz" "$out/vmlinuz" 2>/dev/null; then # the same kernel: a hard link if it can
+        cp "$base/vmlinuz" "$stage/vmlinuz"
+        mv "$stage/vmlinuz" "$out/vmlinuz"
+    fi
+    { cat "$base/kernel-package.txt"; sort "$stage/packages.txt"; } >"$stage/all-packages.txt"
+    mv "$stage/all-packages.txt" "$out/packages.txt"
+    mv "$stage/initrd.gz" "$out/initrd.gz"
+    log "$arch-strace: built $out/initrd.gz ($(stat -c %s "$out/initrd.gz") B; strace, its loader and libraries: $(find "$stage/root" -type f | wc -l) files, $(du -sk "$stage/root" | cut -f1) KiB unpacked)"
+    rm -rf "$stage"
+}
+
 mkdir -p "$OUT_BASE"
 need_tools
 DL="$OUT_BASE/.debs"
@@ -251,4 +384,5 @@ chmod 777 "$DL" 2>/dev/null || true # apt-get download sandbox user (_apt) must 
 for arch in "${ARCHES[@]}"; do
     deb_arch "$arch" >/dev/null
     build_arch "$arch"
+    [ "$WITH_STRACE" = 0 ] || build_strace_variant "$arch"
 done

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Boot one guest built by scripts/guest-images.sh under QEMU TCG.
 #
-# Usage: scripts/run-guest.sh ARCH [qemu extra args...]
-#   ARCH: x86_64 | i386 | arm | aarch64
+# Usage: scripts/run-guest.sh ARCH[-strace] [qemu extra args...]
+#   ARCH: x86_64 | i386 | arm | aarch64; ARCH-strace boots the image that also
+#   carries Debian's strace (scripts/guest-images.sh --with-strace ARCH)
 #   Extra args go to qemu verbatim, e.g. -plugin ./libprobe.so,log=/tmp/x -d plugin -smp 2
 #
 # Environment:
@@ -18,10 +19,11 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-[ $# -ge 1 ] || { sed -n '2,17p' "${BASH_SOURCE[0]}" >&2; exit 2; }
-ARCH="$1"
+[ $# -ge 1 ] || { sed -n '2,18p' "${BASH_SOURCE[0]}" >&2; exit 2; }
+IMAGE="$1"
 shift
-IMG="${S2_GUEST_IMAGES_DIR:-$ROOT/target/guest-images}/$ARCH"
+ARCH="${IMAGE%-strace}"
+IMG="${S2_GUEST_IMAGES_DIR:-$ROOT/target/guest-images}/$IMAGE"
 
 case "$ARCH" in
     x86_64) QEMU=qemu-system-x86_64; MACHINE=(-M pc); CONSOLE=ttyS0 ;;
@@ -34,7 +36,11 @@ QEMU="${QEMU_BIN:-$QEMU}"
 
 if [ ! -s "$IMG/vmlinuz" ] || [ ! -s "$IMG/initrd.gz" ]; then
     echo "run-guest: no image in $IMG; building it" >&2
-    "$ROOT/scripts/guest-images.sh" "$ARCH"
+    if [ "$IMAGE" = "$ARCH" ]; then
+        "$ROOT/scripts/guest-images.sh" "$ARCH"
+    else
+        "$ROOT/scripts/guest-images.sh" --with-strace "$ARCH"
+    fi
 fi
 
 APPEND="console=$CONSOLE panic=-1 rdinit=/init"

@@ -2,9 +2,10 @@
 # Every test of syscalls2, from a fresh Debian machine. It installs what it
 # needs itself (QEMU 10 from bookworm-backports and the image tools; the
 # guest kernels and busybox come from Debian packages, fetched by
-# scripts/guest-images.sh; DuckDB from PyPI), then runs: formatting and lint
-# checks, the real-guest tests under QEMU, DuckDB over a real trace, the
-# examples, and the unit, integration, compile-fail and doc tests.
+# scripts/guest-images.sh, with Debian's strace for the strace images;
+# DuckDB from PyPI), then runs: formatting and lint checks, the real-guest
+# tests under QEMU, DuckDB over a real trace, the comparison with strace,
+# the examples, and the unit, integration, compile-fail and doc tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,6 +26,10 @@ cargo xtask qemu-test
 step "DuckDB reads a real guest's JSON lines with typed columns"
 python3 -m pip install --quiet --disable-pip-version-check duckdb
 python3 tests/duckdb/events.py target/qemu-runs/test-x86_64-smp1.log
+
+step "strace as the oracle: the plugin's trace against Debian's strace in the same guests"
+# Thresholds per arch: MIN_EXACT in xtask/src/strace_compare/mod.rs.
+cargo xtask strace-compare
 
 step "examples"
 out=$(cargo run -q --example strace)

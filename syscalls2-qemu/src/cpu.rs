@@ -339,6 +339,8 @@ impl Cpu for QemuCpu<'_> {
     }
 
     fn read_mem(&mut self, addr: u64, buf: &mut [u8]) -> Result<(), MemError> {
+        // The code as translated first: on the i386 vDSO page a read
+        // through the guest address may fail, or succeed with other bytes.
         if let Some((at, code)) = self.code {
             let off = addr.wrapping_sub(at);
             if off < code.len() as u64 && buf.len() as u64 <= code.len() as u64 - off {

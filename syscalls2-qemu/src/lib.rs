@@ -79,8 +79,10 @@
 //!   shows the AArch64 register file only.
 //! - Little-endian guests only (x86, ARM LE, AArch64 LE).
 //! - On i386, `qemu_plugin_read_memory_vaddr` fails on the vDSO's page
-//!   (QEMU 10.0); the code after a `sysenter` (to find the landing pad) is
-//!   taken from the translator's host pointer instead.
+//!   (QEMU 10.0), or in some boots reads other bytes; the code after a
+//!   `sysenter` (to find the landing pad) is taken from the translator
+//!   (through the guest address or the host pointer, at translation) and
+//!   preferred to a read at the call.
 //! - `after=` follows an `execve` by taking the next new address space that
 //!   makes a call on the same vCPU: exact with one vCPU, a heuristic with more.
 //!

@@ -5,12 +5,15 @@
 //! - `cargo xtask schema`: `schema/event-v1.schema.json` from the event types.
 //! - `cargo xtask errno --source DIR`: the errno and NTSTATUS name tables in
 //!   `syscalls2-abi/src/generated/` from a kernel tree, glibc, strace and mingw-w64.
+//! - `cargo xtask qemu-trace`, `cargo xtask qemu-test`: the QEMU plugin on real guests.
+//! - `cargo xtask strace-compare`: the plugin's trace against strace's, inside the same guests.
 
 use std::process::ExitCode;
 
 mod errno;
 mod prototypes;
 mod qemu;
+mod strace_compare;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -20,6 +23,7 @@ fn main() -> ExitCode {
         Some("schema") => schema(),
         Some("qemu-trace") => qemu::trace(&args[1..]),
         Some("qemu-test") => qemu::test(&args[1..]),
+        Some("strace-compare") => strace_compare::main(&args[1..]),
         _ => Err(usage()),
     };
     match result {
@@ -51,6 +55,7 @@ fn usage() -> String {
      \x20 errno --source KERNEL_DIR [--ntstatus H] [--strace BIN] [--out DIR]   errno and NTSTATUS names\n\
      \x20 schema                                              write schema/event-v1.schema.json from the event types\n\
      \x20 qemu-trace --arch ARCH [--all] [--jsonl] [--smp N] -- CMD   boot a guest, run CMD, print its syscalls\n\
-     \x20 qemu-test [ARCH...]                                 boot every guest with the QEMU plugin and check its trace\n"
+     \x20 qemu-test [ARCH...]                                 boot every guest with the QEMU plugin and check its trace\n\
+     \x20 strace-compare [--arch A]... [--min PCT] [--top N]   the plugin's trace against strace's in the same guests\n"
         .to_string()
 }

@@ -22,7 +22,8 @@ ls /nonexistent; sh -c 'exit 3'; head -n 1 /etc/hostname; (echo forked); sh -c '
 const BEGIN: &str = "S2GUEST: WORKLOAD BEGIN";
 const END: &str = "S2GUEST: WORKLOAD END";
 
-fn root() -> PathBuf {
+/// The workspace's root directory.
+pub(crate) fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .expect("xtask is in the workspace")
@@ -62,7 +63,7 @@ fn qemu_binary(arch: &str) -> &'static str {
 }
 
 /// Fails when QEMU is missing (tests fail rather than skip).
-fn check_qemu(arch: &str) -> Result<(), String> {
+pub(crate) fn check_qemu(arch: &str) -> Result<(), String> {
     let bin = qemu_binary(arch);
     match Command::new(bin).arg("--version").output() {
         Ok(o) if o.status.success() => Ok(()),
