@@ -141,8 +141,15 @@ download() { # pkg[:arch] -> prints path of the .deb in $DL
         apt_update
         (cd "$DL" && $SUDO apt-get download -q "$pkg" >/dev/null)
     }
-    local name="${pkg%%:*}" arch="${pkg##*:}"
-    ls -t "$DL"/"${name}"_*_"${arch}".deb "$DL"/"${name}"_*_all.deb 2>/dev/null | head -n1
+    local name="${pkg%%:*}" arch="${pkg##*:}" f newest=""
+    # The newest of the arch's and the arch-independent .debs (an unmatched
+    # pattern stays literal and is skipped by -f).
+    for f in "$DL"/"${name}"_*_"${arch}".deb "$DL"/"${name}"_*_all.deb; do
+        if [ -f "$f" ] && { [ -z "$newest" ] || [ "$f" -nt "$newest" ]; }; then
+            newest="$f"
+        fi
+    done
+    printf '%s\n' "$newest"
 }
 
 write_init() {
