@@ -26,6 +26,7 @@
 //! | `syscall` | string \| null | its name in the table, as hooks name it (`"sys_openat"`) |
 //! | `pid`, `tid`, `ppid` | integer \| null | the process (thread group), thread and parent, where known |
 //! | `comm` | string \| null | the process name, where known |
+//! | `attribution` | `"kernel"` \| `"syscalls"` \| null | which method gave `pid`..`comm` ([`syscalls2_core::introspect::Source`]) |
 //! | `args` | object | every argument, by its prototype's name, in order ([`ArgValue`]) |
 //! | `ret` | integer \| null | the return value, sign-extended (return only) |
 //! | `errno` | object \| null | `{"name": "ENOENT", "no": 2}` when the call failed (Windows: the NTSTATUS) |
@@ -98,6 +99,9 @@ pub struct Event {
     pub ppid: Option<u32>,
     /// The process name, where known.
     pub comm: Option<String>,
+    /// Which method gave `pid`, `tid`, `ppid` and `comm`: `"kernel"` (the
+    /// guest kernel's task) or `"syscalls"` (what the calls revealed).
+    pub attribution: Option<String>,
     /// Every argument by name, in the prototype's order.
     pub args: Args,
     /// The return value (return events).

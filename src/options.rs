@@ -9,6 +9,10 @@
 //! | `format=strace\|jsonl` | strace lines, or the events of [`crate::event`] |
 //! | `asid=N` | only this address space (repeatable; decimal or `0x` hex) |
 //! | `trace=NAME` | only this syscall (repeatable; strace's or the table's name) |
+//! | `pid=N` | only this process's calls (its threads included; repeatable) |
+//! | `comm=NAME` | only the calls of processes named NAME (the kernel's `comm`: 15 bytes at most; repeatable) |
+//! | `tree=NAME` | only the processes named NAME and their descendants (repeatable) |
+//! | `kernel=PATH` | read each call's process from the guest kernel, laid out as the file says ([`KernelLayout`]); without it, from what the calls reveal |
 //! | `after=TEXT`, `until=TEXT` | only the processes forked after a call passing TEXT (see [`Filter::following`]) |
 //! | `s=N` | bytes of a buffer shown (strace's `-s`; default 32) |
 //! | `record=PATH`, `record_max=N` | write the traced events as a fixture (default at most 600) |
@@ -24,6 +28,7 @@ use std::fmt;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
+use syscalls2_core::introspect::{Attribution, KernelLayout};
 use syscalls2_core::{Engine, Table};
 
 /// The trace format.
@@ -79,6 +84,14 @@ pub struct Options {
     pub asids: Vec<u64>,
     /// `trace=`.
     pub names: Vec<String>,
+    /// `pid=`.
+    pub pids: Vec<u32>,
+    /// `comm=`.
+    pub comms: Vec<String>,
+    /// `tree=`.
+    pub trees: Vec<String>,
+    /// `kernel=`, read.
+    pub kernel: Option<KernelLayout>,
     /// `after=`.
     pub after: Option<String>,
     /// `until=`.
@@ -145,6 +158,23 @@ impl Options {
                 "asid" => o.asids.push(parse_number(k, v)?),
                 "trace" if v.is_empty() => return err("trace= needs a syscall name"),
                 "trace" => o.names.push(v.to_string()),
+                "pid" => o.pids.push(
+                    u32::try_from(parse_number(k, v)?)
+                        .or_else(|_| err(format!("pid=`{v}`: too large for a pid")))?,
+                ),
+                "comm" | "tree" if v.is_empty() => {
+                    return err(format!("{k}= needs a process name"))
+                }
+                "comm" => o.comms.push(v.to_string()),
+                "tree" => o.trees.push(v.to_string()),
+                "kernel" => {
+                    let file = path(v)?;
+                    let text = std::fs::read_to_string(&file)
+                        .map_err(|e| OptionError(format!("kernel={}: {e}", file.display())))?;
+                    let layout = KernelLayout::parse(&text)
+                        .map_err(|e| OptionError(format!("kernel={}: {e}", file.display())))?;
+                    o.kernel = Some(layout);
+                }
                 "after" => o.after = Some(v.to_string()),
                 "until" => o.until = Some(v.to_string()),
                 "s" => o.string_limit = Some(parse_number(k, v)? as usize),
@@ -168,6 +198,15 @@ impl Options {
         }
         if !self.names.is_empty() {
             f = f.with_names(self.names.iter().cloned());
+        }
+        for &p in &self.pids {
+            f = f.with_pid(p);
+        }
+        for c in &self.comms {
+            f = f.with_comm(c.clone());
+        }
+        for t in &self.trees {
+            f = f.with_descendants_of(t.clone());
         }
         if let Some(after) = &self.after {
             f = f
@@ -201,6 +240,9 @@ impl Options {
     /// is reported before the guest runs), and recording.
     pub fn session(&self, engine: Engine) -> Result<Session, OptionError> {
         let mut session = Session::new(engine).with_filter(self.filter()?);
+        if let Some(layout) = &self.kernel {
+            session = session.with_introspection(Attribution::with_kernel(layout.clone()));
+        }
         if let Some(limit) = self.string_limit {
             session = session.with_capture(Capture {
                 string_limit: limit,

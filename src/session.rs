@@ -2,7 +2,11 @@
 //! for any backend.
 //!
 //! - a [`Filter`]: which calls are traced (address spaces; syscall names;
-//!   the processes a command forks, from marker writes);
+//!   processes by pid, by name, a command and its descendants; the
+//!   processes a command forks, from marker writes);
+//! - process attribution: who made each call ([`syscalls2_core::introspect`],
+//!   the guest kernel's task where it can be read, else what the calls
+//!   revealed), in every event's `pid`, `tid`, `ppid` and `comm`;
 //! - [`Sink`]s: where traced calls go ([`StraceSink`] text, [`JsonlSink`]
 //!   events, [`MemorySink`] for tests and embedding), each call as an
 //!   [`Event`] of the versioned schema;
@@ -44,6 +48,7 @@ use std::io::{self, Write};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use syscalls2_core::fixture::{self, EventKind, Fixture, FixtureError, Recorder};
+use syscalls2_core::introspect::{Attribution, Introspect, Process};
 use syscalls2_core::{
     errno, Abi, ArgClass, Cpu, CpuExt, Dropped, Engine, Handler, Observer, Os, SyscallCtx,
     SyscallInfo, SyscallInsn,
@@ -193,6 +198,34 @@ pub struct Filter {
     asids: Vec<u64>,
     names: Option<BTreeSet<String>>,
     follow: Option<Follow>,
+    pids: Vec<u32>,
+    comms: Vec<String>,
+    tree: Option<Tree>,
+}
+
+/// A command and its descendants: the processes named so, and every
+/// process whose parent is one of them.
+#[derive(Clone, Debug, Default)]
+struct Tree {
+    roots: Vec<String>,
+    pids: HashSet<u32>,
+}
+
+impl Tree {
+    /// Whether `p` belongs, learning it if it does.
+    fn admits(&mut self, p: Option<&Process>) -> bool {
+        let Some(p) = p else { return false };
+        let Some(pid) = p.pid else { return false };
+        if self.pids.contains(&pid) {
+            return true;
+        }
+        let root = p.comm.as_ref().is_some_and(|c| self.roots.contains(c));
+        let child = p.ppid.is_some_and(|pp| self.pids.contains(&pp));
+        if root || child {
+            self.pids.insert(pid);
+        }
+        root || child
+    }
 }
 
 impl Filter {
@@ -228,6 +261,48 @@ impl Filter {
             ..Follow::default()
         });
         Ok(self)
+    }
+
+    /// Only calls of process `pid` (its threads included; repeatable).
+    pub fn with_pid(mut self, pid: u32) -> Filter {
+        self.pids.push(pid);
+        self
+    }
+
+    /// Only calls of processes named `comm` (as the kernel keeps it: at
+    /// most 15 bytes, the program's base name after `execve`; repeatable).
+    pub fn with_comm(mut self, comm: impl Into<String>) -> Filter {
+        self.comms.push(comm.into());
+        self
+    }
+
+    /// Only the processes named `comm` and their descendants (a command and
+    /// everything it starts, as `strace -f` follows it; repeatable).
+    pub fn with_descendants_of(mut self, comm: impl Into<String>) -> Filter {
+        self.tree
+            .get_or_insert_with(Tree::default)
+            .roots
+            .push(comm.into());
+        self
+    }
+
+    /// Whether a condition on the calling process is set (the process
+    /// must then be known for every call).
+    fn needs_process(&self) -> bool {
+        !self.pids.is_empty() || !self.comms.is_empty() || self.tree.is_some()
+    }
+
+    /// Whether the process conditions admit `p` (the tree learns from
+    /// every call, traced or not).
+    fn wants_process(&mut self, p: Option<&Process>) -> bool {
+        let tree = self.tree.as_mut().is_none_or(|t| t.admits(p));
+        let pid = self.pids.is_empty()
+            || p.and_then(|p| p.pid)
+                .is_some_and(|x| self.pids.contains(&x));
+        let comm = self.comms.is_empty()
+            || p.and_then(|p| p.comm.as_ref())
+                .is_some_and(|c| self.comms.contains(c));
+        tree && pid && comm
     }
 
     fn wants_asid(&self, asid: u64) -> bool {
@@ -388,6 +463,7 @@ const RETIRED_KEPT: usize = 64;
 /// The session's part besides the engine: what observes it.
 struct Trace {
     filter: Filter,
+    introspect: Box<dyn Introspect>,
     capture: Capture,
     sinks: Vec<Box<dyn Sink>>,
     start: Instant,
@@ -420,7 +496,20 @@ impl Trace {
         }
     }
 
-    fn enter_event(&self, cpu: &mut dyn Cpu, ctx: &SyscallCtx) -> Event {
+    /// Whether the call passes the filter, and who made it (asked only
+    /// when needed).
+    fn admit(&mut self, cpu: &mut dyn Cpu, ctx: &SyscallCtx) -> (bool, Option<Process>) {
+        let needs = self.filter.needs_process();
+        let plain = self.filter.wants_asid(ctx.asid) && self.filter.wants_call(ctx);
+        if !plain && !needs {
+            return (false, None);
+        }
+        let process = self.introspect.current(cpu, ctx);
+        let wanted = self.filter.wants_process(process.as_ref());
+        (plain && wanted, process)
+    }
+
+    fn enter_event(&self, cpu: &mut dyn Cpu, ctx: &SyscallCtx, p: Option<&Process>) -> Event {
         Event {
             v: VERSION,
             ev: Phase::Enter,
@@ -438,10 +527,11 @@ impl Trace {
             no: ctx.no,
             name: ctx.info.map(|i| strace_name(ctx.abi, i.name)),
             syscall: ctx.info.map(|i| i.name.to_string()),
-            pid: None,
-            tid: None,
-            ppid: None,
-            comm: None,
+            pid: p.and_then(|p| p.pid),
+            tid: p.and_then(|p| p.tid),
+            ppid: p.and_then(|p| p.ppid),
+            comm: p.and_then(|p| p.comm.clone()),
+            attribution: p.map(|p| p.source.name().to_string()),
             args: self.capture.enter(cpu, ctx),
             ret: None,
             errno: None,
@@ -461,11 +551,13 @@ impl Observer for Trace {
         if let Some(follow) = &mut self.filter.follow {
             follow.on_enter(cpu, ctx);
         }
-        self.traced_now = self.filter.wants_asid(ctx.asid) && self.filter.wants_call(ctx);
+        self.introspect.enter(cpu, ctx);
+        let (traced, process) = self.admit(cpu, ctx);
+        self.traced_now = traced;
         if !self.traced_now {
             return;
         }
-        let mut event = self.enter_event(cpu, ctx);
+        let mut event = self.enter_event(cpu, ctx, process.as_ref());
         event.insn = INSN.with(|i| i.get()).map(|i| i.name().to_string());
         self.emit(&event, ctx);
         if !ctx.info.is_some_and(|i| i.returns.noreturn) {
@@ -477,6 +569,7 @@ impl Observer for Trace {
         if let Some(follow) = &mut self.filter.follow {
             follow.on_return(ctx);
         }
+        self.introspect.ret(cpu, ctx);
         let double = ctx.info.is_some_and(|i| i.returns.double_return);
         let failed = ctx.retval.is_some_and(|r| r.is_error());
         if let Some(i) = self.retired.iter().position(|(seq, _)| *seq == ctx.seq) {
@@ -484,6 +577,7 @@ impl Observer for Trace {
                 self.open.insert(seq, open);
             }
         }
+        let (traced, process) = self.admit(cpu, ctx);
         let (mut event, returns) = match self.open.get_mut(&ctx.seq) {
             Some(open) => {
                 open.returns += 1;
@@ -491,9 +585,7 @@ impl Observer for Trace {
             }
             // Not traced at its enter: a fork's child in a newly followed
             // process, or a late return of a retired call.
-            None if self.filter.wants_asid(ctx.asid) && self.filter.wants_call(ctx) => {
-                (self.enter_event(cpu, ctx), 1)
-            }
+            None if traced => (self.enter_event(cpu, ctx, process.as_ref()), 1),
             None => {
                 self.traced_now = false;
                 return;
@@ -516,6 +608,14 @@ impl Observer for Trace {
         event.ret = Some(retval.value);
         event.errno = retval.error.map(|no| error_code(ctx.abi, no));
         event.child = Some(ctx.child);
+        // Who returns: a fork's child is another process than its parent.
+        if let Some(p) = process {
+            event.pid = p.pid;
+            event.tid = p.tid;
+            event.ppid = p.ppid;
+            event.comm = p.comm;
+            event.attribution = Some(p.source.name().to_string());
+        }
         self.emit(&event, ctx);
     }
 
@@ -564,6 +664,7 @@ impl Session {
             engine,
             trace: Trace {
                 filter: Filter::default(),
+                introspect: Box::new(Attribution::default()),
                 capture: Capture::default(),
                 sinks: Vec::new(),
                 start: Instant::now(),
@@ -580,6 +681,14 @@ impl Session {
     /// Traces only what `filter` lets through.
     pub fn with_filter(mut self, filter: Filter) -> Session {
         self.trace.filter = filter;
+        self
+    }
+
+    /// Attributes calls to processes with `introspect` (the default,
+    /// [`Attribution::default`], knows what the calls reveal; give it a
+    /// kernel layout to read the guest kernel).
+    pub fn with_introspection(mut self, introspect: impl Introspect + 'static) -> Session {
+        self.trace.introspect = Box::new(introspect);
         self
     }
 
@@ -903,5 +1012,92 @@ mod tests {
         // The recording replays to the same openat lines.
         let (again, _) = replay(&rec, Filter::default());
         assert_eq!(again.len() as u64, opens);
+    }
+
+    #[test]
+    fn every_call_is_attributed_to_the_process_the_calls_reveal() {
+        // Recorded from a real guest: what getpid and the forks returned
+        // must be what the events say.
+        let f = fixture("linux_x64_qemu_workload.json");
+        let (events, _) = replay(&f, Filter::default());
+        let returns = || events.iter().filter(|e| e.ev == Phase::Return);
+        let getpids: Vec<&Event> = returns()
+            .filter(|e| e.name.as_deref() == Some("getpid"))
+            .collect();
+        assert!(!getpids.is_empty());
+        for e in getpids {
+            assert_eq!(e.pid.map(i64::from), e.ret, "{e:?}");
+            assert_eq!(e.attribution.as_deref(), Some("syscalls"));
+        }
+        let forks: Vec<&Event> = returns()
+            .filter(|e| e.name.as_deref() == Some("clone") && e.child == Some(false))
+            .collect();
+        assert!(!forks.is_empty());
+        for parent in forks {
+            let child = returns()
+                .find(|e| e.seq == parent.seq && e.child == Some(true))
+                .expect("the child's return");
+            assert_eq!(child.pid.map(i64::from), parent.ret);
+            assert_eq!(child.tid, child.pid);
+            assert_eq!(child.ppid, parent.pid);
+        }
+    }
+
+    #[test]
+    fn process_filters_by_pid_and_descent() {
+        let f = fixture("linux_x64_qemu_workload.json");
+        let (all, _) = replay(&f, Filter::default());
+        // The process that execs `cat /etc/hostname`, and its parent.
+        let exec = all
+            .iter()
+            .find(|e| {
+                e.name.as_deref() == Some("execve")
+                    && e.args.get("argv").is_some_and(|a| {
+                        a.array
+                            .as_ref()
+                            .is_some_and(|v| v.first().map(String::as_str) == Some("cat"))
+                    })
+            })
+            .expect("cat ran");
+        let (cat, sh) = (exec.pid.unwrap(), exec.ppid.unwrap());
+        let (by_pid, _) = replay(&f, Filter::default().with_pid(cat));
+        assert!(by_pid.len() > 10);
+        assert!(by_pid.iter().all(|e| e.pid == Some(cat)));
+        // The shell's descendants: the shell, cat, and nothing before.
+        let root = all
+            .iter()
+            .find(|e| e.pid == Some(sh))
+            .and_then(|e| e.comm.clone())
+            .unwrap();
+        let (tree, _) = replay(&f, Filter::default().with_descendants_of(root.as_str()));
+        assert!(tree.iter().any(|e| e.pid == Some(cat)));
+        assert!(tree.iter().any(|e| e.pid == Some(sh)));
+        assert!(tree.len() < all.len());
+    }
+
+    #[test]
+    fn name_and_tree_conditions() {
+        use syscalls2_core::introspect::Source;
+        let p = |pid, ppid, comm: &str| Process {
+            pid: Some(pid),
+            tid: Some(pid),
+            ppid: Some(ppid),
+            comm: Some(comm.into()),
+            source: Source::Kernel,
+        };
+        let mut f = Filter::default().with_comm("cat");
+        assert!(f.wants_process(Some(&p(5, 1, "cat"))));
+        assert!(!f.wants_process(Some(&p(5, 1, "sh"))));
+        assert!(!f.wants_process(None));
+        let mut t = Filter::default().with_descendants_of("make");
+        assert!(!t.wants_process(Some(&p(3, 1, "sh"))));
+        assert!(t.wants_process(Some(&p(4, 3, "make"))));
+        assert!(t.wants_process(Some(&p(6, 4, "cc"))));
+        assert!(t.wants_process(Some(&p(7, 6, "as"))), "a grandchild");
+        assert!(
+            t.wants_process(Some(&p(4, 3, "renamed"))),
+            "once in, by pid"
+        );
+        assert!(!t.wants_process(Some(&p(8, 3, "ls"))));
     }
 }

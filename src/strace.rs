@@ -13,7 +13,9 @@
 //! - return values: Linux `-1 ENOENT (No such file or directory)`, addresses
 //!   in hex; Windows `0xc0000034 STATUS_OBJECT_NAME_NOT_FOUND`.
 //!
-//! Each line starts with the address space, `[0x29ba000]`.
+//! Each line starts with the calling thread as `strace -f` prints it,
+//! `[pid 97]` (the thread id, which is the pid for a main thread), or the
+//! address space, `[0x29ba000]`, where the thread is not known.
 
 use crate::event::{ArgValue, Event, Phase};
 use std::fmt::Write as _;
@@ -32,6 +34,14 @@ impl Default for Strace {
     }
 }
 
+/// The line's prefix: `[pid TID]`, else `[ASID]`.
+fn who(event: &Event) -> String {
+    match event.tid.or(event.pid) {
+        Some(tid) => format!("[pid {tid}]"),
+        None => format!("[{:#x}]", event.asid),
+    }
+}
+
 impl Strace {
     /// The line for `event`, whose table entry is `info` (`None` for an
     /// unknown number), on `abi`; `None` when strace prints nothing for it
@@ -39,7 +49,7 @@ impl Strace {
     pub fn line(&self, event: &Event, info: Option<&SyscallInfo>, abi: Abi) -> Option<String> {
         let returns = info.map(|i| i.returns).unwrap_or_default();
         let args = self.args(event, info);
-        let head = format!("[{:#x}] {}({}", event.asid, display_name(event), args);
+        let head = format!("{} {}({}", who(event), display_name(event), args);
         match event.ev {
             Phase::Return => {
                 let error = event.errno.as_ref().map(|e| e.no);

@@ -15,6 +15,7 @@ mod engine;
 #[cfg(feature = "fixture")]
 pub mod fixture;
 mod hooks;
+pub mod introspect;
 pub mod meta;
 mod pending;
 pub mod windows;

@@ -5,12 +5,15 @@
 //! - `cargo xtask schema`: `schema/event-v1.schema.json` from the event types.
 //! - `cargo xtask errno --source DIR`: the errno and NTSTATUS name tables in
 //!   `syscalls2-abi/src/generated/` from a kernel tree, glibc, strace and mingw-w64.
+//! - `cargo xtask kernel-layout --dbg DEB --image DEB --out FILE`: a Debian
+//!   kernel's layout for process attribution (`kernels/`).
 //! - `cargo xtask qemu-trace`, `cargo xtask qemu-test`: the QEMU plugin on real guests.
 //! - `cargo xtask strace-compare`: the plugin's trace against strace's, inside the same guests.
 
 use std::process::ExitCode;
 
 mod errno;
+mod kernel_layout;
 mod prototypes;
 mod qemu;
 mod strace_compare;
@@ -21,6 +24,7 @@ fn main() -> ExitCode {
         Some("prototypes") => prototypes::main(&args[1..]),
         Some("errno") => errno::main(&args[1..]),
         Some("schema") => schema(),
+        Some("kernel-layout") => kernel_layout::main(&args[1..]),
         Some("qemu-trace") => qemu::trace(&args[1..]),
         Some("qemu-test") => qemu::test(&args[1..]),
         Some("strace-compare") => strace_compare::main(&args[1..]),
@@ -53,6 +57,7 @@ fn usage() -> String {
      \x20 prototypes linux --source KERNEL_DIR [--out DIR]   Linux tables from a kernel source tree\n\
      \x20 prototypes windows [--reference DIR] [--out DIR]   Windows tables from shared/reference\n\
      \x20 errno --source KERNEL_DIR [--ntstatus H] [--strace BIN] [--out DIR]   errno and NTSTATUS names\n\
+     \x20 kernel-layout --dbg DEB --image DEB --out FILE     a Debian kernel's layout for process attribution\n\
      \x20 schema                                              write schema/event-v1.schema.json from the event types\n\
      \x20 qemu-trace --arch ARCH [--all] [--jsonl] [--smp N] -- CMD   boot a guest, run CMD, print its syscalls\n\
      \x20 qemu-test [ARCH...]                                 boot every guest with the QEMU plugin and check its trace\n\

@@ -16,7 +16,16 @@ const ARCHES: [&str; 4] = ["x86_64", "i386", "arm", "aarch64"];
 /// The workload the integration test runs in every guest.
 /// (busybox `cat` copies with `sendfile`; `head` reads and writes.)
 pub const WORKLOAD: &str = "cat /etc/hostname; echo hello > /tmp/f; cat /tmp/f; \
-ls /nonexistent; sh -c 'exit 3'; head -n 1 /etc/hostname; (echo forked); sh -c 'exec echo execd'";
+ls /nonexistent; sh -c 'exit 3'; head -n 1 /etc/hostname; (echo forked); sh -c 'exec echo execd'; \
+cat /proc/self/stat; sh -c 'echo S2PROC $$ $PPID; cat /proc/self/stat'";
+
+/// The architectures whose kernels the plugin reads for process
+/// attribution. Not ARM: QEMU's debug reads of a 32-bit ARM guest's memory
+/// are permission-checked in the CPU's mode, and the kernel's pages are not
+/// readable from user mode; not AArch64: KPTI, forced on by KASLR on the
+/// Cortex-A57, unmaps the kernel in user mode. Attribution there comes from
+/// the calls.
+const KERNEL_READ: [&str; 2] = ["x86_64", "i386"];
 
 /// What `/init` writes around the workload (see scripts/guest-images.sh).
 const BEGIN: &str = "S2GUEST: WORKLOAD BEGIN";
@@ -92,6 +101,40 @@ fn build_images(arches: &[&str]) -> Result<(), String> {
     Ok(())
 }
 
+/// The kernel layout (`kernels/RELEASE.layout`) of the guest image of
+/// `arch`, by the release its `kernel-package.txt` names; `None` when the
+/// project has none for it.
+fn kernel_layout(arch: &str) -> Result<Option<PathBuf>, String> {
+    let pkg = root()
+        .join("target/guest-images")
+        .join(arch)
+        .join("kernel-package.txt");
+    let text = std::fs::read_to_string(&pkg).map_err(|e| format!("{}: {e}", pkg.display()))?;
+    // `kernel: linux-image-6.1.0-57-686 6.1.192-3 (6.1.0-57-686)`
+    let release = text
+        .lines()
+        .find_map(|l| l.strip_prefix("kernel: "))
+        .and_then(|l| l.rsplit_once('(').map(|(_, r)| r.trim_end_matches(')')))
+        .ok_or_else(|| format!("{}: no `kernel: ... (RELEASE)` line", pkg.display()))?;
+    let layout = root().join("kernels").join(format!("{release}.layout"));
+    if layout.is_file() {
+        Ok(Some(layout))
+    } else if KERNEL_READ.contains(&arch) {
+        Err(format!(
+            "{arch}: no kernel layout {} for the guest's kernel; make it with `cargo xtask kernel-layout` \
+             from the kernel's -dbg package (see the README)",
+            layout.display()
+        ))
+    } else {
+        Ok(None)
+    }
+}
+
+/// The plugin argument that makes it read `arch`'s kernel, if it can.
+fn kernel_arg(arch: &str) -> Result<Option<String>, String> {
+    Ok(kernel_layout(arch)?.map(|p| format!("kernel={}", p.display())))
+}
+
 /// One guest boot with the plugin.
 pub struct Run {
     /// The guest's console.
@@ -158,9 +201,10 @@ pub fn boot(
     })
 }
 
-/// `cargo xtask qemu-trace --arch ARCH [--all] [--jsonl] [--smp N] -- COMMAND`
+/// `cargo xtask qemu-trace --arch ARCH [--all] [--jsonl] [--smp N] [--comm NAME]... [--pid N]... -- COMMAND`
 pub fn trace(args: &[String]) -> Result<(), String> {
     let mut arch = "x86_64".to_string();
+    let mut procs = Vec::new();
     let mut all = false;
     let mut jsonl = false;
     let mut smp = 1;
@@ -172,6 +216,10 @@ pub fn trace(args: &[String]) -> Result<(), String> {
             "--arch" => arch = it.next().ok_or("--arch needs a value")?.clone(),
             "--all" => all = true,
             "--jsonl" => jsonl = true,
+            "--comm" | "--pid" => {
+                let v = it.next().ok_or(format!("{a} needs a value"))?;
+                procs.push(format!("{}={v}", &a[2..]));
+            }
             "--smp" => {
                 smp = it
                     .next()
@@ -196,11 +244,12 @@ pub fn trace(args: &[String]) -> Result<(), String> {
     check_qemu(&arch)?;
     let plugin = build_plugin()?;
     build_images(&[&arch])?;
-    let mut pargs = Vec::new();
+    let mut pargs: Vec<String> = kernel_arg(&arch)?.into_iter().collect();
     if !all {
         pargs.push(format!("after={BEGIN}"));
         pargs.push(format!("until={END}"));
     }
+    pargs.extend(procs);
     if jsonl {
         pargs.push("format=jsonl".into());
     }
@@ -496,6 +545,149 @@ fn check_events(arch: &str, ev: &Events, smp: u32) -> Vec<String> {
     fails
 }
 
+/// What a process of the workload said about itself on the console:
+/// `cat /proc/self/stat` (pid, comm, ppid) or `echo S2PROC $$ $PPID`.
+#[derive(Debug)]
+struct Truth {
+    pid: u32,
+    ppid: u32,
+    comm: Option<String>,
+}
+
+fn truths(console: &str) -> (Vec<Truth>, Vec<Truth>) {
+    let mut stats = Vec::new();
+    let mut shells = Vec::new();
+    for l in console.lines().map(str::trim) {
+        if let Some(rest) = l.strip_prefix("S2PROC ") {
+            let n: Vec<u32> = rest.split(' ').filter_map(|w| w.parse().ok()).collect();
+            if let [pid, ppid] = n[..] {
+                shells.push(Truth {
+                    pid,
+                    ppid,
+                    comm: None,
+                });
+            }
+        } else if let Some((pid, rest)) = l.split_once(" (") {
+            // `1234 (cat) R 1230 ...`
+            let Some((comm, rest)) = rest.split_once(") ") else {
+                continue;
+            };
+            let ppid = rest.split(' ').nth(1).and_then(|w| w.parse().ok());
+            if let (Ok(pid), Some(ppid)) = (pid.parse(), ppid) {
+                stats.push(Truth {
+                    pid,
+                    ppid,
+                    comm: Some(comm.to_string()),
+                });
+            }
+        }
+    }
+    (stats, shells)
+}
+
+/// The events of the process that made the event at `at`, by address space
+/// alone (no attribution): an address space is a process's from the first
+/// event after the previous owner left it (its `exit_group`, or an exec:
+/// the workload's execs all succeed) to the process's own `exit_group` or
+/// exec.
+fn process_events(all: &[Event], at: usize) -> Vec<&Event> {
+    let asid = all[at].asid;
+    let leaves = |v: &Event| {
+        v.asid == asid && v.ev == Phase::Enter && matches!(name(v), "exit_group" | "execve")
+    };
+    let start = all[..at].iter().rposition(leaves).map_or(0, |i| i + 1);
+    let end = all[at..]
+        .iter()
+        .position(leaves)
+        .map_or(all.len(), |i| at + i + 1);
+    all[start..end].iter().filter(|v| v.asid == asid).collect()
+}
+
+/// Process attribution against what the workload's processes printed about
+/// themselves: every event of those processes has their pid, tid (busybox
+/// starts no threads: the tid is the pid), parent and name, read from the
+/// kernel where [`KERNEL_READ`] says it is.
+fn check_attribution(arch: &str, ev: &Events, console: &str) -> Vec<String> {
+    if !KERNEL_READ.contains(&arch) {
+        eprintln!("{arch}: attribution from the calls only (the kernel cannot be read in user mode); not checked");
+        return Vec::new();
+    }
+    let mut fails = Vec::new();
+    let (stats, shells) = truths(console);
+    if stats.len() != 2 || shells.len() != 1 {
+        return vec![format!(
+            "{arch}: the workload printed {} /proc/self/stat lines and {} S2PROC lines, expected 2 and 1",
+            stats.len(),
+            shells.len()
+        )];
+    }
+    let source = if KERNEL_READ.contains(&arch) {
+        "kernel"
+    } else {
+        "syscalls"
+    };
+    let all = &ev.all;
+    let stat_reads: Vec<usize> = (0..all.len())
+        .filter(|&i| {
+            all[i].ev == Phase::Return
+                && matches!(name(&all[i]), "openat" | "open")
+                && all[i]
+                    .args
+                    .iter()
+                    .any(|(_, a)| a.str.as_deref() == Some("/proc/self/stat"))
+        })
+        .collect();
+    let reports: Vec<usize> = (0..all.len())
+        .filter(|&i| {
+            all[i].ev == Phase::Return
+                && name(&all[i]) == "write"
+                && line(&all[i]).contains("S2PROC ")
+        })
+        .collect();
+    let mut check = |truth: &Truth, events: Vec<&Event>, comm_from: Option<usize>| {
+        if events.is_empty() {
+            fails.push(format!("{arch}: no events for {truth:?}"));
+        }
+        for (k, v) in events.iter().enumerate() {
+            let comm_ok = comm_from.is_none_or(|c| k < c) || v.comm == truth.comm;
+            let ok = v.pid == Some(truth.pid)
+                && v.tid == Some(truth.pid)
+                && v.ppid == Some(truth.ppid)
+                && v.attribution.as_deref() == Some(source)
+                && comm_ok;
+            if !ok {
+                fails.push(format!(
+                    "{arch}: {truth:?}, the event says pid {:?} tid {:?} ppid {:?} comm {:?} ({:?}): {}",
+                    v.pid, v.tid, v.ppid, v.comm, v.attribution, line(v)
+                ));
+                break;
+            }
+        }
+    };
+    if stat_reads.len() != 2 || reports.len() != 1 {
+        return vec![format!(
+            "{arch}: {} opens of /proc/self/stat and {} S2PROC writes in the trace, expected 2 and 1",
+            stat_reads.len(),
+            reports.len()
+        )];
+    }
+    for (truth, &at) in stats.iter().zip(&stat_reads) {
+        // The name is the one the process printed from its open of
+        // /proc/self/stat on (busybox renames itself after exec).
+        let events = process_events(all, at);
+        let from = events.iter().position(|v| std::ptr::eq(*v, &all[at]));
+        check(truth, events, from);
+    }
+    check(&shells[0], process_events(all, reports[0]), None);
+    if fails.is_empty() {
+        eprintln!(
+            "{arch}: attribution ({source}) matches {} processes' own pid, ppid and name",
+            stats.len() + shells.len()
+        );
+    }
+    fails
+}
+
 /// `cargo xtask qemu-test`: boots every guest with the plugin and checks
 /// its log. Fails (never skips) when QEMU or an image is missing.
 pub fn test(args: &[String]) -> Result<(), String> {
@@ -513,31 +705,45 @@ pub fn test(args: &[String]) -> Result<(), String> {
     if arches.contains(&"aarch64") {
         cases.push(("aarch64", 2));
     }
+    if arches.contains(&"x86_64") {
+        // Attribution read from the kernel with two CPUs.
+        cases.push(("x86_64", 2));
+    }
     let mut passed = 0;
     let mut failed = 0;
     for (arch, smp) in cases {
         let tag = format!("test-{arch}-smp{smp}");
-        let result = boot(arch, &plugin, "format=jsonl", WORKLOAD, smp, &tag).and_then(|run| {
-            if !run.console.contains("S2GUEST: WORKLOAD END rc=0") {
-                return Err(format!(
-                    "{arch}: the workload did not finish:\n{}",
-                    run.console
-                ));
-            }
-            let ev = parse_log(&run.log, &run.stats)?;
-            let fails = check_events(arch, &ev, smp);
-            eprintln!(
-                "{tag}: {:.1}s, {} events; {}",
-                run.seconds,
-                ev.all.len(),
-                summary_line(&ev.summary)
-            );
-            if fails.is_empty() {
-                Ok(())
-            } else {
-                Err(fails.join("\n"))
-            }
+        let args = kernel_arg(arch).map(|k| {
+            ["format=jsonl".to_string()]
+                .into_iter()
+                .chain(k)
+                .collect::<Vec<_>>()
+                .join(",")
         });
+        let result = args
+            .and_then(|args| boot(arch, &plugin, &args, WORKLOAD, smp, &tag))
+            .and_then(|run| {
+                if !run.console.contains("S2GUEST: WORKLOAD END rc=0") {
+                    return Err(format!(
+                        "{arch}: the workload did not finish:\n{}",
+                        run.console
+                    ));
+                }
+                let ev = parse_log(&run.log, &run.stats)?;
+                let mut fails = check_events(arch, &ev, smp);
+                fails.extend(check_attribution(arch, &ev, &run.console));
+                eprintln!(
+                    "{tag}: {:.1}s, {} events; {}",
+                    run.seconds,
+                    ev.all.len(),
+                    summary_line(&ev.summary)
+                );
+                if fails.is_empty() {
+                    Ok(())
+                } else {
+                    Err(fails.join("\n"))
+                }
+            });
         match result {
             Ok(()) => {
                 println!("test qemu::{tag} ... ok");

@@ -1,0 +1,487 @@
+//! What the calls themselves reveal about who makes them.
+//!
+//! Tracked per address space (a process) and, within one, per stack (a
+//! thread):
+//!
+//! | the call | reveals |
+//! |---|---|
+//! | `getpid` | its return: the pid |
+//! | `getppid` | its return: the parent's pid |
+//! | `gettid`, `set_tid_address` | its return: the calling thread's tid |
+//! | a fork-like call (the table's `@doublereturn`: fork, vfork, clone, clone3) | the parent's return: the child's pid (or a new thread's tid); the child's return: where the child runs. The child inherits the parent's name; its parent is the caller |
+//! | an exec-like call (`@noreturn-on-success`, with a `filename` argument) | the new name, the file's base name cut to 15 bytes; the process keeps its pid and parent, and its next call comes from a new address space |
+//! | `exit_group` | the address space is gone (it may be reused) |
+//!
+//! A process or thread is known only from such calls: one that made none
+//! since tracing began has no pid. A single-threaded process's only thread
+//! has the pid as its tid (a fork's child, and a process after `execve`,
+//! are single-threaded). Limits, all of them answered by the kernel
+//! method: `vfork`'s child, which runs in its parent's address space until
+//! it execs, is taken for a thread; threads that made none of the calls
+//! above, and names set by `prctl(PR_SET_NAME)`, are not seen.
+
+use super::{comm_of, Introspect, Process, Source};
+use crate::context::SyscallCtx;
+use std::collections::HashMap;
+use syscalls2_abi::{ArgClass, Cpu, CpuExt};
+
+/// How far (bytes) a thread's stack pointer may be from where it was last
+/// seen and still be taken for the same thread.
+const THREAD_SPAN: u64 = 1 << 20;
+
+/// Open fork-like calls kept at most (the oldest are forgotten beyond).
+const FORKS_KEPT: usize = 1024;
+
+/// What is known about one address space.
+#[derive(Clone, Debug, Default)]
+struct Known {
+    pid: Option<u32>,
+    ppid: Option<u32>,
+    comm: Option<String>,
+    /// Threads by the stack pointer they were last seen with.
+    threads: Vec<(u64, u32)>,
+}
+
+impl Known {
+    fn thread(&mut self, sp: u64) -> Option<&mut (u64, u32)> {
+        self.threads
+            .iter_mut()
+            .filter(|(at, _)| at.abs_diff(sp) < THREAD_SPAN)
+            .min_by_key(|(at, _)| at.abs_diff(sp))
+    }
+
+    fn set_thread(&mut self, sp: u64, tid: u32) {
+        match self.thread(sp) {
+            Some(t) => *t = (sp, tid),
+            None => self.threads.push((sp, tid)),
+        }
+    }
+}
+
+/// A fork-like call between its enter and both its returns.
+#[derive(Clone, Debug)]
+struct Fork {
+    parent: u64,
+    parent_sp: u64,
+    /// The new pid or tid (the parent's return).
+    id: Option<u32>,
+    /// Where the child returned: address space and stack.
+    child: Option<(u64, u64)>,
+}
+
+/// Process attribution from the calls' own results (see the [module
+/// docs](self)).
+#[derive(Debug, Default)]
+pub struct SyscallDerived {
+    procs: HashMap<u64, Known>,
+    forks: HashMap<u64, Fork>,
+    /// Per vCPU: the exec in flight (its address space, the new name).
+    execs: Vec<Option<(u64, String)>>,
+}
+
+impl SyscallDerived {
+    fn exec_slot(&mut self, vcpu: u32) -> &mut Option<(u64, String)> {
+        let v = vcpu as usize;
+        if self.execs.len() <= v {
+            self.execs.resize(v + 1, None);
+        }
+        &mut self.execs[v]
+    }
+
+    /// Links a fork's child once both returns are seen.
+    fn settle(&mut self, seq: u64) {
+        let Some(Fork {
+            parent,
+            parent_sp,
+            id: Some(id),
+            child: Some((asid, sp)),
+        }) = self.forks.get(&seq).cloned()
+        else {
+            return;
+        };
+        self.forks.remove(&seq);
+        let mut from = self.procs.get(&parent).cloned().unwrap_or_default();
+        if asid == parent {
+            // A thread (or vfork's child): the parent thread stays known by
+            // its stack.
+            let tid = from.thread(parent_sp).map(|t| t.1).or(from.pid);
+            let known = self.procs.entry(asid).or_default();
+            if let Some(tid) = tid {
+                if known.threads.is_empty() {
+                    known.set_thread(parent_sp, tid);
+                }
+            }
+            known.set_thread(sp, id);
+        } else {
+            from.threads.clear();
+            self.procs.insert(
+                asid,
+                Known {
+                    pid: Some(id),
+                    ppid: from.pid,
+                    comm: from.comm,
+                    threads: Vec::new(),
+                },
+            );
+        }
+    }
+}
+
+impl Introspect for SyscallDerived {
+    fn current(&mut self, _cpu: &mut dyn Cpu, ctx: &SyscallCtx) -> Option<Process> {
+        let known = self.procs.get_mut(&ctx.asid)?;
+        let single = known.threads.is_empty();
+        let tid = match known.thread(ctx.sp) {
+            Some(t) => {
+                t.0 = ctx.sp;
+                Some(t.1)
+            }
+            None if single => known.pid,
+            None => None,
+        };
+        Some(Process {
+            pid: known.pid,
+            tid,
+            ppid: known.ppid,
+            comm: known.comm.clone(),
+            source: Source::Syscalls,
+        })
+        .filter(|p| p.pid.is_some() || p.comm.is_some())
+    }
+
+    fn enter(&mut self, cpu: &mut dyn Cpu, ctx: &SyscallCtx) {
+        // The first call of a new image on the vCPU that made an exec.
+        if let Some((from, comm)) = self.exec_slot(ctx.vcpu).clone() {
+            if ctx.asid != from {
+                *self.exec_slot(ctx.vcpu) = None;
+                if !self.procs.contains_key(&ctx.asid) {
+                    let old = self.procs.remove(&from).unwrap_or_default();
+                    self.procs.insert(
+                        ctx.asid,
+                        Known {
+                            comm: Some(comm),
+                            threads: Vec::new(),
+                            ..old
+                        },
+                    );
+                }
+            }
+        }
+        let Some(info) = ctx.info else { return };
+        if info.returns.double_return {
+            if self.forks.len() >= FORKS_KEPT {
+                self.forks.clear();
+            }
+            self.forks.insert(
+                ctx.seq,
+                Fork {
+                    parent: ctx.asid,
+                    parent_sp: ctx.sp,
+                    id: None,
+                    child: None,
+                },
+            );
+        } else if info.returns.noreturn_on_success {
+            let file = info
+                .args
+                .iter()
+                .position(|a| a.name == "filename" && a.class == ArgClass::CStr)
+                .and_then(|i| cpu.read_cstr(ctx.args[i], 4096).ok());
+            if let Some(path) = file {
+                let base = path.rsplit(|&b| b == b'/').next().unwrap_or(&path);
+                *self.exec_slot(ctx.vcpu) = Some((ctx.asid, comm_of(base)));
+            }
+        } else if info.returns.noreturn && info.name == "sys_exit_group" {
+            self.procs.remove(&ctx.asid);
+        }
+    }
+
+    fn ret(&mut self, _cpu: &mut dyn Cpu, ctx: &SyscallCtx) {
+        let (Some(info), Some(ret)) = (ctx.info, ctx.retval) else {
+            return;
+        };
+        if ret.is_error() {
+            self.forks.remove(&ctx.seq);
+            if info.returns.noreturn_on_success {
+                *self.exec_slot(ctx.vcpu) = None;
+            }
+            return;
+        }
+        let Ok(value) = u32::try_from(ret.value) else {
+            return;
+        };
+        if info.returns.double_return {
+            if let Some(fork) = self.forks.get_mut(&ctx.seq) {
+                if ctx.child {
+                    fork.child = Some((ctx.asid, ctx.sp));
+                } else {
+                    fork.id = Some(value);
+                }
+                self.settle(ctx.seq);
+            }
+            return;
+        }
+        let known = self.procs.entry(ctx.asid).or_default();
+        match info.name {
+            "sys_getpid" => known.pid = Some(value),
+            "sys_getppid" => known.ppid = Some(value),
+            "sys_gettid" | "sys_set_tid_address" => known.set_thread(ctx.sp, value),
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::super::testing::FakeCpu;
+    use super::*;
+    use crate::meta::{SyscallInfo, Table};
+    use syscalls2_abi::{ArgInfo, ReturnKind, Retval};
+
+    const FILENAME: ArgInfo = ArgInfo {
+        name: "filename",
+        ctype: "const char *",
+        class: ArgClass::CStr,
+        pointee: "",
+        slot: 0,
+        slots: 1,
+    };
+
+    const fn info(
+        no: u64,
+        name: &'static str,
+        args: &'static [ArgInfo],
+        returns: ReturnKind,
+    ) -> SyscallInfo {
+        SyscallInfo {
+            no,
+            name,
+            rettype: "long",
+            args,
+            returns,
+            signature: "",
+            prototype: "",
+        }
+    }
+
+    const PLAIN: ReturnKind = ReturnKind {
+        noreturn: false,
+        noreturn_on_success: false,
+        double_return: false,
+    };
+
+    /// Hand-written entries (the x86-64 numbers).
+    static CALLS: [SyscallInfo; 6] = [
+        info(39, "sys_getpid", &[], PLAIN),
+        info(
+            56,
+            "sys_clone",
+            &[],
+            ReturnKind {
+                double_return: true,
+                ..PLAIN
+            },
+        ),
+        info(
+            59,
+            "sys_execve",
+            &[FILENAME],
+            ReturnKind {
+                noreturn_on_success: true,
+                ..PLAIN
+            },
+        ),
+        info(110, "sys_getppid", &[], PLAIN),
+        info(186, "sys_gettid", &[], PLAIN),
+        info(
+            231,
+            "sys_exit_group",
+            &[],
+            ReturnKind {
+                noreturn: true,
+                ..PLAIN
+            },
+        ),
+    ];
+
+    static TABLE: Table = Table {
+        name: "test",
+        abi: syscalls2_abi::linux_x64::ABI,
+        syscalls: &CALLS,
+        by_name_index: &[],
+    };
+
+    /// A call of `name` in `asid` with stack `sp`; returned with `ret`.
+    pub(crate) fn ctx(name: &str, asid: u64, sp: u64, ret: Option<i64>, child: bool) -> SyscallCtx {
+        let info = CALLS.iter().find(|i| i.name.ends_with(name)).unwrap();
+        SyscallCtx {
+            seq: 0,
+            no: info.no,
+            pc: 0,
+            asid,
+            retaddr: 0,
+            sp,
+            vcpu: 0,
+            args: {
+                let mut a = [0; syscalls2_abi::MAX_SLOTS];
+                a[0] = 0x5000;
+                a
+            },
+            args_error: None,
+            info: Some(info),
+            table: &TABLE,
+            abi: TABLE.abi,
+            retval: ret.map(Retval::linux),
+            child,
+        }
+    }
+
+    fn call(osi: &mut SyscallDerived, cpu: &mut FakeCpu, c: SyscallCtx) -> Option<Process> {
+        if c.retval.is_none() {
+            osi.enter(cpu, &c);
+        } else {
+            osi.ret(cpu, &c);
+        }
+        osi.current(cpu, &c)
+    }
+
+    fn ids(p: Option<Process>) -> (Option<u32>, Option<u32>, Option<u32>, Option<String>) {
+        p.map(|p| (p.pid, p.tid, p.ppid, p.comm))
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn a_fork_names_its_child_and_an_exec_renames_it() {
+        let mut osi = SyscallDerived::default();
+        let mut cpu = FakeCpu::default();
+        cpu.put(0x5000, b"/bin/cat\0");
+        assert_eq!(
+            call(
+                &mut osi,
+                &mut cpu,
+                ctx("getpid", 0xa000, 0x7f00, None, false)
+            ),
+            None
+        );
+        let p = call(
+            &mut osi,
+            &mut cpu,
+            ctx("getpid", 0xa000, 0x7f00, Some(40), false),
+        );
+        assert_eq!(ids(p), (Some(40), Some(40), None, None));
+        call(
+            &mut osi,
+            &mut cpu,
+            ctx("getppid", 0xa000, 0x7f00, Some(1), false),
+        );
+        // fork: the parent's return (pid 41), then the child's, in a new
+        // address space.
+        call(
+            &mut osi,
+            &mut cpu,
+            ctx("clone", 0xa000, 0x7f00, None, false),
+        );
+        call(
+            &mut osi,
+            &mut cpu,
+            ctx("clone", 0xa000, 0x7f00, Some(41), false),
+        );
+        let child = call(
+            &mut osi,
+            &mut cpu,
+            ctx("clone", 0xb000, 0x7f00, Some(0), true),
+        );
+        assert_eq!(ids(child), (Some(41), Some(41), Some(40), None));
+        // The child execs: the next call, from a new address space, is cat's.
+        call(
+            &mut osi,
+            &mut cpu,
+            ctx("execve", 0xb000, 0x7f00, None, false),
+        );
+        let cat = call(
+            &mut osi,
+            &mut cpu,
+            ctx("getppid", 0xc000, 0x7e00, None, false),
+        );
+        assert_eq!(ids(cat), (Some(41), Some(41), Some(40), Some("cat".into())));
+        // exit_group forgets the address space (it may be reused).
+        call(
+            &mut osi,
+            &mut cpu,
+            ctx("exit_group", 0xc000, 0x7e00, None, false),
+        );
+        assert_eq!(
+            call(
+                &mut osi,
+                &mut cpu,
+                ctx("getppid", 0xc000, 0x7e00, None, false)
+            ),
+            None
+        );
+    }
+
+    #[test]
+    fn threads_are_told_apart_by_stack() {
+        let mut osi = SyscallDerived::default();
+        let mut cpu = FakeCpu::default();
+        call(
+            &mut osi,
+            &mut cpu,
+            ctx("getpid", 0xa000, 0x7fff_0000, Some(40), false),
+        );
+        // A thread's clone: the child returns on its own stack, same space;
+        // the child's return comes first here.
+        let mut c = ctx("clone", 0xa000, 0x7fff_0000, None, false);
+        c.seq = 7;
+        call(&mut osi, &mut cpu, c);
+        let mut child = ctx("clone", 0xa000, 0x7f00_0000, Some(0), true);
+        child.seq = 7;
+        call(&mut osi, &mut cpu, child);
+        let mut parent = ctx("clone", 0xa000, 0x7fff_0000, Some(42), false);
+        parent.seq = 7;
+        call(&mut osi, &mut cpu, parent);
+        let t = call(
+            &mut osi,
+            &mut cpu,
+            ctx("getpid", 0xa000, 0x7f00_0100, None, false),
+        );
+        assert_eq!(ids(t), (Some(40), Some(42), None, None));
+        let main = call(
+            &mut osi,
+            &mut cpu,
+            ctx("getpid", 0xa000, 0x7fff_0200, None, false),
+        );
+        assert_eq!(ids(main), (Some(40), Some(40), None, None));
+    }
+
+    #[test]
+    fn a_failed_exec_keeps_the_name() {
+        let mut osi = SyscallDerived::default();
+        let mut cpu = FakeCpu::default();
+        cpu.put(0x5000, b"/bin/missing\0");
+        call(
+            &mut osi,
+            &mut cpu,
+            ctx("getpid", 0xa000, 0x7f00, Some(40), false),
+        );
+        call(
+            &mut osi,
+            &mut cpu,
+            ctx("execve", 0xa000, 0x7f00, None, false),
+        );
+        call(
+            &mut osi,
+            &mut cpu,
+            ctx("execve", 0xa000, 0x7f00, Some(-2), false),
+        );
+        let p = call(
+            &mut osi,
+            &mut cpu,
+            ctx("getpid", 0xd000, 0x7f00, None, false),
+        );
+        assert_eq!(
+            p, None,
+            "another process's call is not taken for the exec's"
+        );
+    }
+}
