@@ -219,6 +219,7 @@ impl<'de> Deserialize<'de> for Args {
 ///   (text decoded as UTF-8 with replacement; `truncated` when cut);
 /// - bytes it points to: `{"ptr": .., "bytes": "68656c6c6f0a", "truncated": false}` (hex);
 /// - an array of strings (`argv`): `{"ptr": .., "array": ["sh", "-c"], "truncated": false}`;
+/// - integers it points to (a wait status, two fds): `{"ptr": .., "ints": [3, 4]}`;
 /// - memory that could not be read: `{"ptr": .., "unreadable": true}`.
 ///
 /// A reader picks the member it wants (`args.filename.str` in DuckDB).
@@ -247,6 +248,10 @@ pub struct ArgValue {
     /// Whether `str`, `bytes` or `array` was cut short.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub truncated: Option<bool>,
+    /// The integers at `ptr`, for a pointer the call writes integers
+    /// through (`wait4`'s status, `pipe2`'s two fds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ints: Option<Vec<i64>>,
     /// The memory at `ptr` could not be read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unreadable: Option<bool>,
@@ -317,6 +322,15 @@ impl ArgValue {
                     .collect(),
             ),
             truncated: Some(truncated),
+            ..ArgValue::default()
+        }
+    }
+
+    /// The integers at `addr`.
+    pub fn ints(addr: u64, values: Vec<i64>) -> ArgValue {
+        ArgValue {
+            ptr: Some(addr),
+            ints: Some(values),
             ..ArgValue::default()
         }
     }
