@@ -89,6 +89,9 @@ impl Capture {
                     let length = length_of(info.args, i).map(|j| ctx.args[j] as usize);
                     let value = match rule(ctx, a) {
                         Some(Kind::InStr) if ctx.args[i] != 0 => self.cstr(cpu, ctx.args[i]),
+                        Some(Kind::InStruct(name)) if ctx.args[i] != 0 => {
+                            structure(cpu, ctx, name, ctx.args[i])
+                        }
                         _ => self.value(cpu, ctx, a, ctx.args[i], length),
                     };
                     (a.name.to_string(), value)
@@ -143,6 +146,7 @@ impl Capture {
                 Some(Kind::OutStr) => *value = self.cstr(cpu, addr),
                 Some(Kind::WaitStatus) => *value = ints(cpu, 1),
                 Some(Kind::FdPair) => *value = ints(cpu, 2),
+                Some(Kind::OutStruct(name)) => *value = structure(cpu, ctx, name, addr),
                 _ if length_of(info.args, i).is_some() && !is_input(a) => {
                     *value = self.bytes(cpu, addr, written);
                 }
@@ -227,6 +231,35 @@ impl Capture {
             }
         }
         ArgValue::array(addr, &out, true)
+    }
+}
+
+/// The fields strace prints of the structure `name` at `addr`, as the
+/// call's ABI lays it out.
+fn structure(cpu: &mut dyn Cpu, ctx: &SyscallCtx, name: &str, addr: u64) -> ArgValue {
+    let Some(layout) = decode::structure(ctx.abi, name) else {
+        return ArgValue::ptr(addr);
+    };
+    let mut fields = Vec::new();
+    for f in layout.fields {
+        let at = addr.wrapping_add(f.offset as u64);
+        let value = if f.text {
+            cpu.read_bytes(at, f.size).map(|b| {
+                let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
+                ArgValue::string(at, &b[..end], false)
+            })
+        } else {
+            cpu.read_uint(at, f.size).map(ArgValue::uint)
+        };
+        match value {
+            Ok(v) => fields.push((f.name.to_string(), v)),
+            Err(_) => return ArgValue::unreadable(addr),
+        }
+    }
+    ArgValue {
+        ptr: Some(addr),
+        fields: Some(Args(fields)),
+        ..ArgValue::default()
     }
 }
 

@@ -81,6 +81,45 @@ pub enum Kind {
     FdPair,
     /// An environment: `0x7ffe52488b30 /* 6 vars */`.
     Envp,
+    /// A structure the call reads, read at enter (`clock_nanosleep`'s request).
+    InStruct(&'static str),
+    /// A structure the call writes, read at return (`clock_gettime`'s, `stat`'s).
+    OutStruct(&'static str),
+}
+
+/// The layout of a structure on one ABI, as its compiler lays it out, and
+/// the fields strace prints of it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Struct {
+    /// Its name in the data (`"timespec"`).
+    pub name: &'static str,
+    /// Its size in bytes.
+    pub size: usize,
+    /// The fields strace prints, in its order.
+    pub fields: &'static [StructField],
+    /// Whether strace ends it with `...` (it leaves the other fields out).
+    pub more: bool,
+}
+
+/// One field of a [`Struct`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StructField {
+    /// Its C name.
+    pub name: &'static str,
+    /// Its offset in bytes.
+    pub offset: usize,
+    /// Its size in bytes.
+    pub size: usize,
+    /// Whether it is a character array (`utsname`'s `sysname`).
+    pub text: bool,
+    /// How its value is printed, when not in decimal.
+    pub kind: Option<Kind>,
+}
+
+/// The structure `name` as `abi` lays it out.
+pub fn structure(abi: Abi, name: &str) -> Option<&'static Struct> {
+    let (_, structs) = generated::STRUCTS.iter().find(|(a, _)| *a == abi.name())?;
+    structs.iter().find(|s| s.name == name)
 }
 
 /// One line of `data/linux_args.txt`: what argument `arg` of `syscall`
@@ -315,6 +354,18 @@ mod tests {
         let i386 = sets(linux_x86::ABI);
         let open = set(i386, "open_flags").unwrap();
         assert_eq!(open.render(i386, 0x88000), "O_RDONLY|O_LARGEFILE|O_CLOEXEC");
+    }
+
+    #[test]
+    fn layouts_are_each_abis_own() {
+        let (x64, i386) = (linux_x64::ABI, linux_x86::ABI);
+        let ts = structure(x64, "timespec").unwrap();
+        assert_eq!((ts.size, ts.fields[1].offset), (16, 8));
+        let old = structure(i386, "old_timespec").unwrap();
+        assert_eq!((old.size, old.fields[1].offset), (8, 4));
+        let uts = structure(x64, "utsname").unwrap();
+        assert!(uts.fields[0].text && uts.more);
+        assert_eq!(uts.fields[1].offset, 65);
     }
 
     #[test]

@@ -109,6 +109,37 @@ impl Strace {
             .join(", ")
     }
 
+    /// A structure the capture read, as strace prints it:
+    /// `{tv_sec=15, tv_nsec=78578247}`, `{st_mode=S_IFDIR|0755, st_size=320, ...}`.
+    fn fields(&self, fields: &crate::event::Args, kind: decode::Kind, abi: Abi) -> String {
+        let sets = decode::sets(abi);
+        let layout = match kind {
+            decode::Kind::InStruct(n) | decode::Kind::OutStruct(n) => decode::structure(abi, n),
+            _ => None,
+        };
+        let mut parts: Vec<String> = fields
+            .iter()
+            .map(|(name, v)| {
+                let field_kind = layout
+                    .and_then(|l| l.fields.iter().find(|f| f.name == name))
+                    .and_then(|f| f.kind);
+                let text = match (&v.str, v.uint, field_kind) {
+                    (Some(t), _, _) => format!("\"{}\"", escape(t.as_bytes())),
+                    (None, Some(w), Some(k)) => {
+                        word_text(k, w, sets).unwrap_or_else(|| w.to_string())
+                    }
+                    (None, Some(w), None) => w.to_string(),
+                    _ => "?".into(),
+                };
+                format!("{name}={text}")
+            })
+            .collect();
+        if layout.is_some_and(|l| l.more) {
+            parts.push("...".into());
+        }
+        format!("{{{}}}", parts.join(", "))
+    }
+
     /// An argument the data says the meaning of (see [`decode`]); `None`
     /// when strace leaves it out.
     fn decoded(
@@ -142,6 +173,12 @@ impl Strace {
                 });
             }
             decode::Kind::InStr | decode::Kind::OutStr => return Some(self.arg(v, a, abi.os)),
+            decode::Kind::InStruct(_) | decode::Kind::OutStruct(_) => {
+                return Some(match &v.fields {
+                    Some(fields) => self.fields(fields, rule.kind, abi),
+                    None => self.arg(v, a, abi.os),
+                })
+            }
             _ => {}
         }
         let Some(word) = raw(v) else {
@@ -157,36 +194,7 @@ impl Strace {
         } else {
             word & ((1u64 << bits) - 1)
         };
-        Some(match rule.kind {
-            decode::Kind::Omit => return None,
-            decode::Kind::Set(name) => match decode::set(sets, name) {
-                Some(set) => set.render(sets, word),
-                None => self.arg(v, a, abi.os),
-            },
-            decode::Kind::Fd => (word as u32 as i32).to_string(),
-            decode::Kind::Dirfd => {
-                let fd = word as u32 as i32;
-                match decode::value_of(sets, "AT_FDCWD") {
-                    Some(cwd) if cwd as u32 as i32 == fd => "AT_FDCWD".into(),
-                    _ => fd.to_string(),
-                }
-            }
-            decode::Kind::Mode | decode::Kind::Octal => octal(word),
-            decode::Kind::FileMode => match decode::set(sets, "file_type") {
-                Some(types) => {
-                    let (names, rest) = types.decode(sets, word);
-                    match names.first() {
-                        Some(t) => format!("{t}|{}", octal(rest)),
-                        None => octal(word),
-                    }
-                }
-                None => octal(word),
-            },
-            decode::Kind::Hex => format!("{word:#x}"),
-            decode::Kind::Ptr if word == 0 => "NULL".into(),
-            decode::Kind::Ptr => format!("{word:#x}"),
-            _ => self.arg(v, a, abi.os),
-        })
+        Some(word_text(rule.kind, word, sets).unwrap_or_else(|| self.arg(v, a, abi.os)))
     }
 
     fn arg(&self, v: &ArgValue, info: Option<&ArgInfo>, os: Os) -> String {
@@ -241,18 +249,31 @@ impl Strace {
     }
 }
 
-/// Escapes bytes as strace does: `\n`, `\t`, `\"`, `\\`, other
-/// non-printables in octal.
+/// Escapes bytes as strace does: `\n`, `\t`, `\r`, `\v`, `\f`, `\"`,
+/// `\\`, other non-printables in octal, with three digits where a digit
+/// follows (`\0\0011` is 0, 1, '1'; `\011` would read back as a tab); a
+/// string with a byte from 0x80 on entirely in hex (`\x5f\xbe`).
 pub fn escape(bytes: &[u8]) -> String {
     let mut s = String::new();
-    for &b in bytes {
+    if bytes.iter().any(|&b| b >= 0x80) {
+        for b in bytes {
+            let _ = write!(s, "\\x{b:02x}");
+        }
+        return s;
+    }
+    for (i, &b) in bytes.iter().enumerate() {
         match b {
             b'\n' => s.push_str("\\n"),
             b'\t' => s.push_str("\\t"),
             b'\r' => s.push_str("\\r"),
+            0x0b => s.push_str("\\v"),
+            0x0c => s.push_str("\\f"),
             b'"' => s.push_str("\\\""),
             b'\\' => s.push_str("\\\\"),
             0x20..=0x7e => s.push(b as char),
+            _ if bytes.get(i + 1).is_some_and(|n| (b'0'..=b'7').contains(n)) => {
+                let _ = write!(s, "\\{b:03o}");
+            }
             _ => {
                 let _ = write!(s, "\\{b:o}");
             }
@@ -282,6 +303,37 @@ pub fn strace_name(abi: Abi, name: &str) -> String {
         },
         Os::Windows | Os::FreeBsd => name.to_string(),
     }
+}
+
+/// An integer as `kind` says strace prints it; `None` for a kind that is
+/// not an integer's.
+fn word_text(kind: decode::Kind, word: u64, sets: &'static [decode::ConstSet]) -> Option<String> {
+    Some(match kind {
+        decode::Kind::Set(name) => decode::set(sets, name)?.render(sets, word),
+        decode::Kind::Fd => (word as u32 as i32).to_string(),
+        decode::Kind::Dirfd => {
+            let fd = word as u32 as i32;
+            match decode::value_of(sets, "AT_FDCWD") {
+                Some(cwd) if cwd as u32 as i32 == fd => "AT_FDCWD".into(),
+                _ => fd.to_string(),
+            }
+        }
+        decode::Kind::Mode | decode::Kind::Octal => octal(word),
+        decode::Kind::FileMode => match decode::set(sets, "file_type") {
+            Some(types) => {
+                let (names, rest) = types.decode(sets, word);
+                match names.first() {
+                    Some(t) => format!("{t}|{}", octal(rest)),
+                    None => octal(word),
+                }
+            }
+            None => octal(word),
+        },
+        decode::Kind::Hex => format!("{word:#x}"),
+        decode::Kind::Ptr if word == 0 => "NULL".into(),
+        decode::Kind::Ptr => format!("{word:#x}"),
+        _ => return None,
+    })
 }
 
 /// A wait status as strace prints it: `{WIFEXITED(s) && WEXITSTATUS(s) == 0}`,
@@ -366,6 +418,10 @@ mod tests {
     #[test]
     fn escaping_follows_strace() {
         assert_eq!(escape(b"hi\n\t\"\\\x01"), "hi\\n\\t\\\"\\\\\\1");
+        // A digit after an escape: three octal digits, so it reads back the same.
+        assert_eq!(escape(b"\0\x011\n"), "\\0\\0011\\n");
+        // A byte from 0x80 on: the whole string in hex.
+        assert_eq!(escape(b"\x5f\xbe"), "\\x5f\\xbe");
     }
 
     #[test]

@@ -90,9 +90,20 @@ struct SetDef {
     names: Vec<String>,
 }
 
+/// A `struct` line: the data's name, the C tag, the fields strace prints
+/// (with their kind: `str`, a set, `filemode`), and whether it ends with `...`.
+#[derive(Debug)]
+struct StructDef {
+    name: String,
+    tag: String,
+    fields: Vec<(String, Option<String>)>,
+    more: bool,
+}
+
 /// The whole constants file.
 #[derive(Debug, Default)]
 struct ConstantsFile {
+    structs: Vec<StructDef>,
     headers: Vec<String>,
     /// Headers only some ABIs have.
     headers_if: Vec<(Vec<String>, Vec<String>)>,
@@ -147,6 +158,29 @@ fn parse_constants(text: &str) -> Result<ConstantsFile, String> {
                 }
                 f.sets.push(set);
             }
+            Some("struct") => {
+                let rest: Vec<&str> = words.collect();
+                let [name, tag, ":", fields @ ..] = rest.as_slice() else {
+                    return Err(at(
+                        "expected `struct NAME C_TAG : FIELD[:KIND]... [...]`".into()
+                    ));
+                };
+                let more = fields.last() == Some(&"...");
+                let fields = fields
+                    .iter()
+                    .filter(|f| **f != "...")
+                    .map(|f| match f.split_once(':') {
+                        Some((n, k)) => (n.to_string(), Some(k.to_string())),
+                        None => (f.to_string(), None),
+                    })
+                    .collect();
+                f.structs.push(StructDef {
+                    name: name.to_string(),
+                    tag: tag.to_string(),
+                    fields,
+                    more,
+                });
+            }
             Some(other) => return Err(at(format!("unknown directive {other:?}"))),
         }
     }
@@ -185,8 +219,9 @@ impl ConstantsFile {
     }
 }
 
-/// The C file that makes the compiler print every defined name's value.
-fn probe_source(headers: &[&str], names: &BTreeSet<&str>) -> String {
+/// The C file that makes the compiler print every defined name's value,
+/// and each structure's size and its fields' offsets and sizes.
+fn probe_source(headers: &[&str], names: &BTreeSet<&str>, structs: &[StructDef]) -> String {
     let mut c = String::new();
     for h in headers {
         let _ = writeln!(c, "#include <{h}>");
@@ -197,6 +232,32 @@ fn probe_source(headers: &[&str], names: &BTreeSet<&str>) -> String {
             c,
             "#ifdef {n}\n  __asm__ volatile(\".ascii \\\"@S2 {n} %0\\\"\" :: \"i\"((long long)({n})));\n#endif"
         );
+    }
+    let emit = |c: &mut String, key: String, expr: String| {
+        let _ = writeln!(
+            c,
+            "  __asm__ volatile(\".ascii \\\"@S2 {key} %0\\\"\" :: \"i\"((long long)({expr})));"
+        );
+    };
+    for st in structs {
+        let t = &st.tag;
+        emit(
+            &mut c,
+            format!("struct:{}:size", st.name),
+            format!("sizeof(struct {t})"),
+        );
+        for (f, _) in &st.fields {
+            emit(
+                &mut c,
+                format!("struct:{}:{f}:offset", st.name),
+                format!("__builtin_offsetof(struct {t}, {f})"),
+            );
+            emit(
+                &mut c,
+                format!("struct:{}:{f}:size", st.name),
+                format!("sizeof(((struct {t} *)0)->{f})"),
+            );
+        }
     }
     c.push_str("}\n");
     c
@@ -248,7 +309,7 @@ pub fn main(args: &[String]) -> Result<(), String> {
 
     let mut per_abi = Vec::new();
     for (abi, target, asm_dir, linux_dir) in ABIS {
-        let source = probe_source(&constants.headers_for(abi), &names);
+        let source = probe_source(&constants.headers_for(abi), &names, &constants.structs);
         let file = root.join(format!("target/constants-uapi/probe-{abi}.c"));
         std::fs::write(&file, source).map_err(|e| format!("{}: {e}", file.display()))?;
         let asm = run(Command::new(&cc)
@@ -463,8 +524,14 @@ fn parse_args(text: &str, constants: &ConstantsFile) -> Result<ArgsFile, String>
                 "expected `SYSCALL[,SYSCALL..] ARG KIND [if|unless ARG&FLAG|FLAG..]`".into(),
             ));
         };
-        if !KINDS.contains(kind) && !sets.contains(kind) {
-            return Err(at(format!("{kind}: neither a kind {KINDS:?} nor a set")));
+        let a_struct = kind
+            .strip_prefix("in:")
+            .or_else(|| kind.strip_prefix("out:"))
+            .is_some_and(|n| constants.structs.iter().any(|s| s.name == n));
+        if !KINDS.contains(kind) && !sets.contains(kind) && !a_struct {
+            return Err(at(format!(
+                "{kind}: neither a kind {KINDS:?}, a set, nor in:STRUCT / out:STRUCT"
+            )));
         }
         let when = match cond {
             None => None,
@@ -556,7 +623,9 @@ fn render(
          // {cc} folds for each ABI's --target over the UAPI headers of {}; do not edit.\n",
         packages.join(", ")
     );
-    o.push_str("use crate::decode::{ArgRule, Cond, ConstSet, Field, Kind};\n\n");
+    o.push_str(
+        "use crate::decode::{ArgRule, Cond, ConstSet, Field, Kind, Struct, StructField};\n\n",
+    );
     let sets: BTreeSet<&str> = constants.sets.iter().map(|s| s.name.as_str()).collect();
     let pair = |values: &BTreeMap<String, i64>, n: &str| {
         values
@@ -607,6 +676,40 @@ fn render(
         }
         o.push_str("];\n\n");
     }
+    o.push_str("/// Each ABI's structures, by the ABI's name.\npub static STRUCTS: &[(&str, &[Struct])] = &[\n");
+    for (abi, _, values) in per_abi {
+        let _ = writeln!(o, "    (\"{abi}\", &[");
+        for st in &constants.structs {
+            let get = |k: String| values.get(&k).copied().unwrap_or(-1);
+            let size = get(format!("struct:{}:size", st.name));
+            let fields: Vec<String> = st
+                .fields
+                .iter()
+                .map(|(f, kind)| {
+                    let rust_kind = match kind.as_deref() {
+                        None | Some("str") => "None".to_string(),
+                        Some("filemode") => "Some(Kind::FileMode)".to_string(),
+                        Some(set) => format!("Some(Kind::Set(\"{set}\"))"),
+                    };
+                    format!(
+                        "StructField {{ name: \"{f}\", offset: {}, size: {}, text: {}, kind: {rust_kind} }}",
+                        get(format!("struct:{}:{f}:offset", st.name)),
+                        get(format!("struct:{}:{f}:size", st.name)),
+                        kind.as_deref() == Some("str"),
+                    )
+                })
+                .collect();
+            let _ = writeln!(
+                o,
+                "        Struct {{ name: \"{}\", size: {size}, more: {}, fields: &[{}] }},",
+                st.name,
+                st.more,
+                fields.join(", ")
+            );
+        }
+        o.push_str("    ]),\n");
+    }
+    o.push_str("];\n\n");
     o.push_str(
         "/// Each ABI's sets, by the ABI's name.\npub static ABIS: &[(&str, &[ConstSet])] = &[\n",
     );
@@ -630,6 +733,8 @@ fn render(
             "octal" => "Kind::Octal".to_string(),
             "hex" => "Kind::Hex".to_string(),
             "omit" => "Kind::Omit".to_string(),
+            k if k.starts_with("in:") => format!("Kind::InStruct(\"{}\")", &k[3..]),
+            k if k.starts_with("out:") => format!("Kind::OutStruct(\"{}\")", &k[4..]),
             set => format!("Kind::Set(\"{set}\")"),
         };
         let when = match &r.when {
