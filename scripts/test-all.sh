@@ -36,13 +36,13 @@ step "the syscalls2 command: show, trace -c, trace -e trace=%file, record once a
 cargo build -q -p syscalls2-cli
 s2=target/debug/syscalls2
 out=$("$s2" show)
-grep -qF 'openat(-100, "/etc/hostname", 0, 0) = 3' <<<"$out"
+grep -qF 'openat(AT_FDCWD, "/etc/hostname", O_RDONLY) = 3' <<<"$out"
 "$s2" trace --arch x86_64 -c -- 'find / > /dev/null' > target/cli-count.txt
 head -n 1 target/cli-count.txt | grep -qxF '% time     seconds  usecs/call     calls    errors syscall'
 grep -qE ' getdents64$' target/cli-count.txt
 tail -n 1 target/cli-count.txt | grep -qE '^100\.00 .* total$'
 "$s2" trace --arch x86_64 -e trace=%file -- 'cat /etc/hostname' > target/cli-file.txt
-grep -qF 'openat(-100, "/etc/hostname", 0, 0) = 3' target/cli-file.txt
+grep -qF 'openat(AT_FDCWD, "/etc/hostname", O_RDONLY) = 3' target/cli-file.txt
 if grep -qE '\] (read|write|sendfile64|close|mmap)\(' target/cli-file.txt; then
     echo "-e trace=%file printed a call that is not a file call" >&2; exit 1
 fi
@@ -52,14 +52,14 @@ for arch in x86_64 aarch64; do
     "$s2" record --arch "$arch" -o "$rec" -- 'cat /etc/hostname; ls /nonexistent; sh -c "exit 3"'
     "$s2" replay "$rec" > "$rec/replay-1.txt"
     "$s2" replay "$rec" > "$rec/replay-2.txt"
-    grep -qF '"/etc/hostname", 0, 0) = 3' "$rec/replay-1.txt"
+    grep -qF '"/etc/hostname", O_RDONLY) = 3' "$rec/replay-1.txt"
     cmp "$rec/replay-1.txt" "$rec/replay-2.txt"
     echo "record/replay $arch: two replays identical ($(wc -l < "$rec/replay-1.txt") lines)"
 done
 
 step "examples"
 out=$(cargo run -q --example strace)
-grep -qF 'openat(-100, "/etc/hostname", 0, 0) = 3' <<<"$out"
+grep -qF 'openat(AT_FDCWD, "/etc/hostname", O_RDONLY) = 3' <<<"$out"
 grep -qF 'exit_group(3) = ?' <<<"$out"
 out=$(cargo run -q --example strace -- --format jsonl tests/fixtures/windows7_x86_filereadmon.json)
 grep -qF '"name":"NtCreateFile"' <<<"$out"

@@ -40,6 +40,7 @@
 pub mod capture;
 pub mod classes;
 pub mod count;
+pub mod decode;
 pub mod event;
 pub mod options;
 pub mod session;
