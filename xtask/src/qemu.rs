@@ -18,7 +18,6 @@ const ARCHES: [&str; 4] = ["x86_64", "i386", "arm", "aarch64"];
 pub const WORKLOAD: &str = "cat /etc/hostname; echo hello > /tmp/f; cat /tmp/f; \
 ls /nonexistent; sh -c 'exit 3'; head -n 1 /etc/hostname; (echo forked); sh -c 'exec echo execd'";
 
-
 /// The workspace's root directory.
 pub(crate) fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
