@@ -6,7 +6,8 @@
 # DuckDB from PyPI), then runs: formatting and lint checks, the real-guest
 # tests under QEMU, DuckDB over a real trace, the comparison with strace,
 # the syscalls2 command on live guests (record/replay included), the
-# examples, and the unit, integration, compile-fail and doc tests.
+# examples, the unit, integration, compile-fail and doc tests, and a dry
+# run of publishing every crate.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -69,3 +70,6 @@ echo "examples: ok"
 
 step "cargo test (no emulator: fixtures, trybuild, doc tests)"
 cargo test --workspace --all-features
+
+step "cargo publish --workspace --dry-run: every crate packages, and builds from its package alone"
+cargo publish --workspace --dry-run --allow-dirty
