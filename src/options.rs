@@ -8,7 +8,7 @@
 //! | `log=PATH\|none` | where the trace goes (default: stderr) |
 //! | `format=strace\|jsonl` | strace lines, or the events of [`crate::event`] |
 //! | `asid=N` | only this address space (repeatable; decimal or `0x` hex) |
-//! | `trace=NAME` | only this syscall (repeatable; strace's or the table's name) |
+//! | `trace=NAME` | only this syscall (repeatable; strace's or the table's name), or `trace=%CLASS`: strace's class ([`crate::classes`]) |
 //! | `pid=N` | only this process's calls (its threads included; repeatable) |
 //! | `comm=NAME` | only the calls of processes named NAME (the kernel's `comm`: 15 bytes at most; repeatable) |
 //! | `tree=NAME` | only the processes named NAME and their descendants (repeatable) |
@@ -196,8 +196,12 @@ impl Options {
         for &a in &self.asids {
             f = f.with_asid(a);
         }
-        if !self.names.is_empty() {
-            f = f.with_names(self.names.iter().cloned());
+        for name in &self.names {
+            f = match name.strip_prefix('%') {
+                Some(class) => f.with_class(class),
+                None => Ok(f.with_names([name.as_str()])),
+            }
+            .map_err(|e| OptionError(e.to_string()))?;
         }
         for &p in &self.pids {
             f = f.with_pid(p);

@@ -1,4 +1,4 @@
-//! `cargo xtask qemu-trace` and `cargo xtask qemu-test`: syscalls2's QEMU
+//! `cargo xtask qemu-test`: syscalls2's QEMU
 //! plugin on real Linux guests (built by `scripts/guest-images.sh`, booted by
 //! `scripts/run-guest.sh`).
 
@@ -26,10 +26,6 @@ cat /proc/self/stat; sh -c 'echo S2PROC $$ $PPID; cat /proc/self/stat'";
 /// Cortex-A57, unmaps the kernel in user mode. Attribution there comes from
 /// the calls.
 const KERNEL_READ: [&str; 2] = ["x86_64", "i386"];
-
-/// What `/init` writes around the workload (see scripts/guest-images.sh).
-const BEGIN: &str = "S2GUEST: WORKLOAD BEGIN";
-const END: &str = "S2GUEST: WORKLOAD END";
 
 /// The workspace's root directory.
 pub(crate) fn root() -> PathBuf {
@@ -199,89 +195,6 @@ pub fn boot(
         stats: std::fs::read_to_string(&stats).map_err(|e| format!("{}: {e}", stats.display()))?,
         seconds,
     })
-}
-
-/// `cargo xtask qemu-trace --arch ARCH [--all] [--jsonl] [--smp N] [--comm NAME]... [--pid N]... -- COMMAND`
-pub fn trace(args: &[String]) -> Result<(), String> {
-    let mut arch = "x86_64".to_string();
-    let mut procs = Vec::new();
-    let mut all = false;
-    let mut jsonl = false;
-    let mut smp = 1;
-    let mut extra = String::new();
-    let mut cmd = Vec::new();
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--arch" => arch = it.next().ok_or("--arch needs a value")?.clone(),
-            "--all" => all = true,
-            "--jsonl" => jsonl = true,
-            "--comm" | "--pid" => {
-                let v = it.next().ok_or(format!("{a} needs a value"))?;
-                procs.push(format!("{}={v}", &a[2..]));
-            }
-            "--smp" => {
-                smp = it
-                    .next()
-                    .and_then(|s| s.parse().ok())
-                    .ok_or("--smp needs a number")?
-            }
-            "--plugin-args" => extra = it.next().ok_or("--plugin-args needs a value")?.clone(),
-            "--" => {
-                cmd.extend(it.by_ref().cloned());
-            }
-            other => cmd.push(other.to_string()),
-        }
-    }
-    if !ARCHES.contains(&arch.as_str()) {
-        return Err(format!("--arch {arch}: expected one of {ARCHES:?}"));
-    }
-    let cmd = if cmd.is_empty() {
-        "ls /".to_string()
-    } else {
-        cmd.join(" ")
-    };
-    check_qemu(&arch)?;
-    let plugin = build_plugin()?;
-    build_images(&[&arch])?;
-    let mut pargs: Vec<String> = kernel_arg(&arch)?.into_iter().collect();
-    if !all {
-        pargs.push(format!("after={BEGIN}"));
-        pargs.push(format!("until={END}"));
-    }
-    pargs.extend(procs);
-    if jsonl {
-        pargs.push("format=jsonl".into());
-    }
-    if !extra.is_empty() {
-        pargs.push(extra);
-    }
-    let run = boot(&arch, &plugin, &pargs.join(","), &cmd, smp, "trace")?;
-    let output: Vec<&str> = run
-        .console
-        .lines()
-        .skip_while(|l| !l.contains(BEGIN))
-        .skip(1)
-        .take_while(|l| !l.contains(END))
-        .collect();
-    eprintln!("--- guest output of `{cmd}` ---");
-    for l in output {
-        eprintln!("{l}");
-    }
-    eprintln!(
-        "--- syscalls ({}) ---",
-        if all {
-            "whole boot"
-        } else {
-            "the command's processes"
-        }
-    );
-    print!("{}", run.log);
-    let summary = serde_json::from_str::<Summary>(run.stats.trim())
-        .map(|s| summary_line(&s))
-        .unwrap_or_else(|e| format!("no summary: {e}"));
-    eprintln!("--- {:.1}s; {summary}", run.seconds);
-    Ok(())
 }
 
 /// One run's output, read with the event schema's own types.
