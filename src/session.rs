@@ -256,8 +256,9 @@ struct Follow {
     traced: HashSet<u64>,
     /// Open fork-like calls of traced processes, by return address.
     forking: HashMap<u64, u32>,
-    /// Per vCPU: the traced address space that called execve.
-    exec_from: Vec<Option<u64>>,
+    /// Per vCPU: the traced address space that called execve (a map: a
+    /// backend's vCPU number may be anything up to `u32::MAX`).
+    exec_from: HashMap<u32, u64>,
 }
 
 /// How many bytes of a call's input are searched for a marker.
@@ -293,19 +294,16 @@ impl Follow {
     }
 
     fn on_enter(&mut self, cpu: &mut dyn Cpu, ctx: &SyscallCtx) {
-        let v = ctx.vcpu as usize;
-        if self.exec_from.len() <= v {
-            self.exec_from.resize(v + 1, None);
-        }
-        if let Some(a) = self.exec_from[v] {
+        let v = ctx.vcpu;
+        if let Some(&a) = self.exec_from.get(&v) {
             if ctx.asid == a {
                 // The execve failed, or has not happened yet.
-                self.exec_from[v] = None;
+                self.exec_from.remove(&v);
             } else if !self.traced.contains(&ctx.asid) && self.root != Some(ctx.asid) {
                 // The first call of the new image on the vCPU that made a
                 // traced execve.
                 self.traced.insert(ctx.asid);
-                self.exec_from[v] = None;
+                self.exec_from.remove(&v);
             }
         }
         let traced_or_root = self.traced.contains(&ctx.asid) || self.root == Some(ctx.asid);
@@ -314,7 +312,7 @@ impl Follow {
         }
         let exec = ctx.info.is_some_and(|i| i.returns.noreturn_on_success);
         if exec && self.traced.contains(&ctx.asid) {
-            self.exec_from[v] = Some(ctx.asid);
+            self.exec_from.insert(v, ctx.asid);
         }
         match self.root {
             None if Self::passes(cpu, ctx, &self.after) => self.root = Some(ctx.asid),

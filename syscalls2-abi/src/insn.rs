@@ -17,7 +17,8 @@ pub enum SyscallInsn {
     Int2e,
     /// AArch32 `svc #imm` (`swi`); `thumb` when it is the 2-byte Thumb encoding.
     ArmSvc {
-        /// The immediate: 0 for EABI, `0x900000 + n` for OABI.
+        /// The immediate (0 in EABI code; Linux's EABI ignores it, the old
+        /// ABI put `0x900000 + n` there).
         imm: u32,
         /// The 2-byte Thumb encoding.
         thumb: bool,

@@ -38,6 +38,6 @@ static DESC: AbiDesc = AbiDesc {
 /// Decodes a call made by `insn` at `pc`.
 pub fn enter(cpu: &mut dyn Cpu, insn: SyscallInsn, pc: u64, mode: Mode) -> Result<Entry, MemError> {
     let sp = cpu.reg(mips::SP) & 0xffff_ffff;
-    let number = cpu.reg(mips::V0) & 0xffff_ffff;
+    let number = cpu.reg(mips::V0);
     Ok(Entry::returning_to_next(number, pc, sp, insn, mode))
 }

@@ -2,7 +2,13 @@
 //!
 //! - The number in RAX, of which the kernel uses the low 32 bits
 //!   (`do_syscall_64(struct pt_regs *regs, int nr)` in
-//!   `arch/x86/entry/common.c`, Linux 6.1).
+//!   `arch/x86/entry/common.c`, Linux 6.1): RAX = `1 << 32 | 257` is an
+//!   `openat`. A number with x32's bit (`__X32_SYSCALL_BIT`, 0x40000000) is
+//!   kept whole: Debian's kernels run no x32 calls (`cloud-amd64` is built
+//!   without `CONFIG_X86_X32_ABI`, `amd64` with `CONFIG_X86_X32_DISABLED`),
+//!   so such a call fails with `ENOSYS` there, and is traced as the unknown
+//!   number it is (a kernel booted with `syscall.x32=y` would need an x32
+//!   profile, which is not bundled).
 //! - Arguments in RDI, RSI, RDX, R10, R8, R9 (R10, not RCX, which `syscall`
 //!   overwrites with the return address).
 //! - The call returns to the next instruction (pc + 2) with RSP unchanged;

@@ -90,7 +90,6 @@ pub fn enter(cpu: &mut dyn Cpu, insn: SyscallInsn, pc: u64, mode: Mode) -> Resul
         insn,
         mode,
         stack: sp,
-        unaligned_pairs: false,
     })
 }
 
