@@ -870,6 +870,60 @@ mod tests {
     }
 
     #[test]
+    fn restarts_evictions_and_execs_leave_nothing_open() {
+        // 3000 reads interrupted and restarted at one site, 3000 execves
+        // that succeed (the vCPU's next call retires them), 3000 calls at
+        // distinct sites that never return (evicted from a 16-entry store):
+        // the session keeps no more open calls than the engine keeps
+        // pending (1M restarts once held 230 MB).
+        use fixture::{Event as Ev, Hex, HexBytes};
+        let syscall = |no: u64, pc: u64, vcpu: u32| Ev {
+            kind: EventKind::Syscall,
+            vcpu,
+            pc: Hex(pc),
+            insn: Some(HexBytes(vec![0x0f, 0x05])),
+            asid: Hex(0x1000 + u64::from(vcpu)),
+            mode: syscalls2_core::Mode {
+                wide: true,
+                ..Default::default()
+            },
+            regs: [
+                ("rax".to_string(), Hex(no)),
+                ("rsp".to_string(), Hex(0x7000)),
+            ]
+            .into(),
+            mem: Vec::new(),
+            note: None,
+        };
+        let mut events = Vec::new();
+        for i in 0..3000u64 {
+            events.push(syscall(0, 0x40_1000, 0)); // read, restarted
+            events.push(syscall(59, 0x40_2000, 1)); // execve
+            events.push(syscall(39, 0x40_3000, 1)); // getpid: retires it
+            events.push(syscall(0, 0x50_0000 + 16 * i, 2)); // never returns
+        }
+        let f = Fixture {
+            profile: "linux_x64".into(),
+            compat: None,
+            source: "generated".into(),
+            events,
+        };
+        let engine = Engine::new(profiles::by_name("linux_x64").unwrap()).with_capacity(16);
+        let mut s = Session::new(engine);
+        s.add_sink(StraceSink::new(std::io::sink()));
+        s.replay(&f).unwrap();
+        let stats = s.engine.stats();
+        assert!(stats.restarted >= 2999 && stats.evicted > 2900, "{stats:?}");
+        assert!(stats.exec_succeeded >= 2999, "{stats:?}");
+        assert!(
+            s.trace.open.len() <= s.engine.pending_len(),
+            "{}",
+            s.trace.open.len()
+        );
+        assert!(s.trace.retired.len() <= RETIRED_KEPT);
+    }
+
+    #[test]
     fn a_failing_sink_is_reported_at_the_end() {
         struct Full;
         impl Write for Full {

@@ -131,6 +131,10 @@ pub struct AbiDesc {
     /// The architecture part of table file names (`x64` in
     /// `linux_x64_prototypes.txt`, `windows7_x64_prototypes.txt`).
     pub file_arch: &'static str,
+    /// The bits of the number register the kernel dispatches on: the
+    /// decoder drops the others, as the kernel does, and a table cannot
+    /// number a call beyond them (x86-64 Linux 0xffff_ffff, NT 0x1fff).
+    pub number_mask: u64,
     /// The width of an argument slot (a register, or a stack word) in bits.
     pub slot_bits: u8,
     /// The width of a pointer in bits (32 on MIPS n32, whose registers are 64-bit).

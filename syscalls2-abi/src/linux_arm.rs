@@ -26,6 +26,7 @@ static DESC: AbiDesc = AbiDesc {
     os: Os::Linux,
     arch: Arch::Arm,
     file_arch: "arm",
+    number_mask: 0xffff_ffff,
     slot_bits: 32,
     pointer_bits: 32,
     legacy16_bits: 16,
@@ -66,7 +67,7 @@ fn find_insn(bytes: &[u8], mode: Mode) -> Option<SyscallInsn> {
 
 /// Decodes a call made by `insn` at `pc`.
 pub fn enter(cpu: &mut dyn Cpu, insn: SyscallInsn, pc: u64, mode: Mode) -> Result<Entry, MemError> {
-    let number = cpu.reg(Reg::Arm(7)) & 0xffff_ffff;
+    let number = cpu.reg(Reg::Arm(7)) & DESC.number_mask;
     let sp = cpu.reg(Reg::Arm(13)) & 0xffff_ffff;
     Ok(Entry::returning_to_next(number, pc, sp, insn, mode))
 }

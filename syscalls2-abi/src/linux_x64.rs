@@ -27,6 +27,7 @@ static DESC: AbiDesc = AbiDesc {
     os: Os::Linux,
     arch: Arch::X86_64,
     file_arch: "x64",
+    number_mask: 0xffff_ffff,
     slot_bits: 64,
     pointer_bits: 64,
     legacy16_bits: 32,
@@ -76,7 +77,7 @@ fn mode_abi(mode: Mode) -> Option<Abi> {
 /// Decodes a call made by `insn` at `pc`.
 pub fn enter(cpu: &mut dyn Cpu, insn: SyscallInsn, pc: u64, mode: Mode) -> Result<Entry, MemError> {
     let sp = cpu.reg(Reg::Rsp);
-    let number = cpu.reg(Reg::Rax) & 0xffff_ffff;
+    let number = cpu.reg(Reg::Rax) & DESC.number_mask;
     Ok(Entry::returning_to_next(number, pc, sp, insn, mode))
 }
 

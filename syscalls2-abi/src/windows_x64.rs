@@ -18,6 +18,7 @@ static DESC: AbiDesc = AbiDesc {
     os: Os::Windows,
     arch: Arch::X86_64,
     file_arch: "x64",
+    number_mask: crate::windows_x86::NUMBER_MASK,
     slot_bits: 64,
     pointer_bits: 64,
     legacy16_bits: 32,
@@ -48,7 +49,7 @@ const ARG_REGS: [Reg; 4] = [Reg::R10, Reg::Rdx, Reg::R8, Reg::R9];
 pub fn enter(cpu: &mut dyn Cpu, insn: SyscallInsn, pc: u64, mode: Mode) -> Result<Entry, MemError> {
     let sp = cpu.reg(Reg::Rsp);
     Ok(Entry::returning_to_next(
-        cpu.reg(Reg::Rax) & crate::windows_x86::NUMBER_MASK,
+        cpu.reg(Reg::Rax) & DESC.number_mask,
         pc,
         sp,
         insn,

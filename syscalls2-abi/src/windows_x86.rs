@@ -40,6 +40,7 @@ static DESC: AbiDesc = AbiDesc {
     os: Os::Windows,
     arch: Arch::X86,
     file_arch: "x86",
+    number_mask: NUMBER_MASK,
     slot_bits: 32,
     pointer_bits: 32,
     legacy16_bits: 32,
@@ -75,7 +76,7 @@ fn return_site(insn: SyscallInsn, pc: u64, _code_after: &[u8]) -> ReturnSite {
 
 /// Decodes a call made by `insn` at `pc`.
 pub fn enter(cpu: &mut dyn Cpu, insn: SyscallInsn, pc: u64, mode: Mode) -> Result<Entry, MemError> {
-    let number = cpu.reg(Reg::Rax) & NUMBER_MASK;
+    let number = cpu.reg(Reg::Rax) & DESC.number_mask;
     let edx = cpu.reg(Reg::Rdx) & 0xffff_ffff;
     let (retaddr, ret_sp, stack) = match insn {
         SyscallInsn::Int2e => (

@@ -444,7 +444,10 @@ unsafe extern "C" fn at_exit(_id: qemu_plugin_id_t, _udata: *mut c_void) {
     let summary = match session.finish(backend.clone()) {
         Ok(summary) => summary,
         Err(e) => {
-            eprintln!("syscalls2: {e}");
+            eprintln!(
+                "syscalls2: {}: {e}; the trace is incomplete",
+                st.options.log
+            );
             session.summary(backend)
         }
     };

@@ -96,12 +96,66 @@ fn build_images(arches: &[&str]) -> Result<(), String> {
 pub struct Run {
     /// The guest's console.
     pub console: String,
-    /// The plugin's log.
+    /// The plugin's log (what it wrote before QEMU stopped, if it failed).
     pub log: String,
-    /// The plugin's exit summary.
+    /// The plugin's exit summary (empty if QEMU stopped before writing it).
     pub stats: String,
     /// Wall time of the boot.
     pub seconds: f64,
+    /// Why QEMU did not exit cleanly (a timeout, a crash), if it did not.
+    pub failure: Option<String>,
+    /// This run's own directory (its log and stats files).
+    pub dir: PathBuf,
+}
+
+impl Run {
+    /// The run, or its failure with the console and where its partial
+    /// trace is.
+    pub fn ok(self) -> Result<Run, String> {
+        match &self.failure {
+            None => Ok(self),
+            Some(why) => Err(format!(
+                "{why}; its partial trace is in {}:\n{}",
+                self.dir.display(),
+                self.console
+            )),
+        }
+    }
+}
+
+/// Seconds a guest may run (`S2_TIMEOUT`, as `scripts/run-guest.sh` takes
+/// it; default 240).
+fn guest_timeout() -> Result<u64, String> {
+    timeout_from(std::env::var("S2_TIMEOUT").ok().as_deref())
+}
+
+/// [`guest_timeout`] from the variable's value.
+fn timeout_from(value: Option<&str>) -> Result<u64, String> {
+    match value {
+        None => Ok(240),
+        Some(v) => v
+            .parse()
+            .map_err(|_| format!("S2_TIMEOUT=`{v}`: expected a number of seconds")),
+    }
+}
+
+/// A directory of its own for one run, under `target/qemu-runs/`: two runs
+/// at once (two `qemu-trace`s, a test beside a trace) never share files.
+fn run_dir(tag: &str) -> Result<PathBuf, String> {
+    let base = root().join("target/qemu-runs");
+    std::fs::create_dir_all(&base).map_err(|e| format!("{}: {e}", base.display()))?;
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    for n in 0u32.. {
+        let dir = base.join(format!("{tag}-{stamp}-{}-{n}", std::process::id()));
+        match std::fs::create_dir(&dir) {
+            Ok(()) => return Ok(dir),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(format!("{}: {e}", dir.display())),
+        }
+    }
+    unreachable!("some directory name is free")
 }
 
 /// Boots `arch` with the plugin (`plugin_args` appended) running `cmd`.
@@ -113,12 +167,10 @@ pub fn boot(
     smp: u32,
     tag: &str,
 ) -> Result<Run, String> {
-    let dir = root().join("target/qemu-runs");
-    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    let log = dir.join(format!("{tag}.log"));
-    let stats = dir.join(format!("{tag}.stats"));
-    let _ = std::fs::remove_file(&log);
-    let _ = std::fs::remove_file(&stats);
+    let timeout = guest_timeout()?;
+    let dir = run_dir(tag)?;
+    let log = dir.join("trace.log");
+    let stats = dir.join("stats.json");
     let mut arg = format!(
         "{},log={},stats={}",
         plugin.display(),
@@ -137,24 +189,37 @@ pub fn boot(
     }
     let out = c
         .env("S2CMD", cmd)
-        .env("S2_TIMEOUT", "240")
+        .env("S2_TIMEOUT", timeout.to_string())
         .stdin(Stdio::null())
         .output()
         .map_err(|e| format!("scripts/run-guest.sh: {e}"))?;
     let seconds = start.elapsed().as_secs_f64();
     let console =
         String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-    if !out.status.success() {
-        return Err(format!(
-            "{arch}: qemu exited with {} after {seconds:.1}s:\n{console}",
+    // timeout(1) exits with 124 when it stopped QEMU (which then still
+    // writes what its plugin has, at exit).
+    let failure = match out.status.code() {
+        Some(0) => None,
+        Some(124) => Some(format!(
+            "{arch}: the guest did not finish within S2_TIMEOUT={timeout}s"
+        )),
+        _ => Some(format!(
+            "{arch}: qemu exited with {} after {seconds:.1}s",
             out.status
-        ));
-    }
+        )),
+    };
+    let read = |path: &Path| match std::fs::read_to_string(path) {
+        Ok(text) => Ok(text),
+        Err(_) if failure.is_some() => Ok(String::new()),
+        Err(e) => Err(format!("{}: {e}", path.display())),
+    };
     Ok(Run {
+        log: read(&log)?,
+        stats: read(&stats)?,
         console,
-        log: std::fs::read_to_string(&log).map_err(|e| format!("{}: {e}", log.display()))?,
-        stats: std::fs::read_to_string(&stats).map_err(|e| format!("{}: {e}", stats.display()))?,
         seconds,
+        failure,
+        dir,
     })
 }
 
@@ -208,6 +273,9 @@ pub fn trace(args: &[String]) -> Result<(), String> {
         pargs.push(extra);
     }
     let run = boot(&arch, &plugin, &pargs.join(","), &cmd, smp, "trace")?;
+    if let Some(why) = &run.failure {
+        eprintln!("--- {why}: the trace so far ---");
+    }
     let output: Vec<&str> = run
         .console
         .lines()
@@ -231,8 +299,12 @@ pub fn trace(args: &[String]) -> Result<(), String> {
     let summary = serde_json::from_str::<Summary>(run.stats.trim())
         .map(|s| summary_line(&s))
         .unwrap_or_else(|e| format!("no summary: {e}"));
-    eprintln!("--- {:.1}s; {summary}", run.seconds);
-    Ok(())
+    eprintln!(
+        "--- {:.1}s; {summary}; files in {}",
+        run.seconds,
+        run.dir.display()
+    );
+    run.ok().map(drop)
 }
 
 /// One run's output, read with the event schema's own types.
@@ -518,6 +590,7 @@ pub fn test(args: &[String]) -> Result<(), String> {
     for (arch, smp) in cases {
         let tag = format!("test-{arch}-smp{smp}");
         let result = boot(arch, &plugin, "format=jsonl", WORKLOAD, smp, &tag).and_then(|run| {
+            let run = run.ok()?;
             if !run.console.contains("S2GUEST: WORKLOAD END rc=0") {
                 return Err(format!(
                     "{arch}: the workload did not finish:\n{}",
@@ -554,5 +627,29 @@ pub fn test(args: &[String]) -> Result<(), String> {
         Err(format!("{failed} QEMU guest test(s) failed"))
     } else {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_run_has_its_own_directory() {
+        let a = run_dir("unit-test").unwrap();
+        let b = run_dir("unit-test").unwrap();
+        assert_ne!(a, b);
+        assert!(a.is_dir() && b.is_dir());
+        std::fs::remove_dir(a).unwrap();
+        std::fs::remove_dir(b).unwrap();
+    }
+
+    #[test]
+    fn the_timeout_is_s2_timeouts() {
+        assert_eq!(timeout_from(None), Ok(240));
+        assert_eq!(timeout_from(Some("900")), Ok(900));
+        assert!(timeout_from(Some("5m"))
+            .unwrap_err()
+            .contains("S2_TIMEOUT=`5m`"));
     }
 }
