@@ -431,9 +431,9 @@ build_hostile_variant() {
     if ! command -v "$cc" >/dev/null 2>&1; then
         log "installing $pkgs"
         # shellcheck disable=SC2086 # a list of packages
-        $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $pkgs >/dev/null 2>&1 || {
+        $SUDO env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -q $pkgs >/dev/null 2>&1 || {
             apt_update
-            $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $pkgs >/dev/null
+            $SUDO env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -q $pkgs >/dev/null
         }
     fi
     stage="$(mktemp -d "$OUT_BASE/.stage-$arch-hostile.XXXXXX")"

@@ -6,15 +6,15 @@ use crate::cpu::{read_vaddr, QemuCpu, RegMap, Target};
 use qemu_plugin::install::{Args, Info};
 use qemu_plugin::plugin::{HasCallbacks, Register};
 use qemu_plugin::sys::{
-    qemu_plugin_cb_flags, qemu_plugin_id_t, qemu_plugin_insn, qemu_plugin_insn_data,
-    qemu_plugin_insn_haddr, qemu_plugin_insn_size, qemu_plugin_insn_vaddr, qemu_plugin_op,
-    qemu_plugin_register_atexit_cb, qemu_plugin_register_flush_cb,
+    qemu_plugin_cb_flags, qemu_plugin_cond, qemu_plugin_id_t, qemu_plugin_insn,
+    qemu_plugin_insn_data, qemu_plugin_insn_haddr, qemu_plugin_insn_size, qemu_plugin_insn_vaddr,
+    qemu_plugin_op, qemu_plugin_register_atexit_cb, qemu_plugin_register_flush_cb,
     qemu_plugin_register_vcpu_init_cb, qemu_plugin_register_vcpu_insn_exec_cb,
-    qemu_plugin_register_vcpu_tb_exec_cb, qemu_plugin_register_vcpu_tb_exec_inline_per_vcpu,
+    qemu_plugin_register_vcpu_insn_exec_inline_per_vcpu, qemu_plugin_register_vcpu_tb_exec_cb,
+    qemu_plugin_register_vcpu_tb_exec_cond_cb, qemu_plugin_register_vcpu_tb_exec_inline_per_vcpu,
     qemu_plugin_register_vcpu_tb_trans_cb, qemu_plugin_reset, qemu_plugin_scoreboard_new,
-    qemu_plugin_cond, qemu_plugin_register_vcpu_insn_exec_inline_per_vcpu,
-    qemu_plugin_register_vcpu_tb_exec_cond_cb, qemu_plugin_tb, qemu_plugin_tb_get_insn,
-    qemu_plugin_tb_n_insns, qemu_plugin_tb_vaddr, qemu_plugin_u64, qemu_plugin_u64_set,
+    qemu_plugin_tb, qemu_plugin_tb_get_insn, qemu_plugin_tb_n_insns, qemu_plugin_tb_vaddr,
+    qemu_plugin_u64, qemu_plugin_u64_set,
 };
 use qemu_plugin::PluginId;
 use std::collections::{BTreeMap, HashMap, HashSet};

@@ -7,10 +7,12 @@
 //!   `syscalls2-abi/src/generated/` from a kernel tree, glibc, strace and mingw-w64.
 //! - `cargo xtask qemu-trace`, `cargo xtask qemu-test`: the QEMU plugin on real guests.
 //! - `cargo xtask strace-compare`: the plugin's trace against strace's, inside the same guests.
+//! - `cargo xtask hostile`: the plugin against a guest program that tries to hide its calls.
 
 use std::process::ExitCode;
 
 mod errno;
+mod hostile;
 mod prototypes;
 mod qemu;
 mod strace_compare;
@@ -24,6 +26,7 @@ fn main() -> ExitCode {
         Some("qemu-trace") => qemu::trace(&args[1..]),
         Some("qemu-test") => qemu::test(&args[1..]),
         Some("strace-compare") => strace_compare::main(&args[1..]),
+        Some("hostile") => hostile::main(&args[1..]),
         _ => Err(usage()),
     };
     match result {
@@ -56,6 +59,7 @@ fn usage() -> String {
      \x20 schema                                              write schema/event-v1.schema.json from the event types\n\
      \x20 qemu-trace --arch ARCH [--all] [--jsonl] [--smp N] -- CMD   boot a guest, run CMD, print its syscalls\n\
      \x20 qemu-test [ARCH...]                                 boot every guest with the QEMU plugin and check its trace\n\
-     \x20 strace-compare [--arch A]... [--min PCT] [--top N]   the plugin's trace against strace's in the same guests\n"
+     \x20 strace-compare [--arch A]... [--min PCT] [--top N]   the plugin's trace against strace's in the same guests\n\
+     \x20 hostile [ARCH...]                                   a guest program that tries to hide its calls, against the trace\n"
         .to_string()
 }
