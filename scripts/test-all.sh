@@ -6,8 +6,9 @@
 # Debian's gcc for the hostile-program images; DuckDB from PyPI), then runs:
 # formatting and lint checks, the real-guest tests under QEMU, a hostile
 # guest program against the trace, DuckDB over a real trace, the comparison
-# with strace, the examples, and the unit, integration, compile-fail and
-# doc tests.
+# with strace, the syscalls2 command on live guests (record/replay
+# included), the examples, and the unit, integration, compile-fail and doc
+# tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,9 +37,34 @@ step "strace as the oracle: the plugin's trace against Debian's strace in the sa
 # Thresholds per arch: MIN_EXACT in xtask/src/strace_compare/mod.rs.
 cargo xtask strace-compare
 
+step "the syscalls2 command: show, trace -c, trace -e trace=%file, record once and replay twice"
+cargo build -q -p syscalls2-cli
+s2=target/debug/syscalls2
+out=$("$s2" show)
+grep -qF 'openat(AT_FDCWD, "/etc/hostname", O_RDONLY) = 3' <<<"$out"
+"$s2" trace --arch x86_64 -c -- 'find / > /dev/null' > target/cli-count.txt
+head -n 1 target/cli-count.txt | grep -qxF '% time     seconds  usecs/call     calls    errors syscall'
+grep -qE ' getdents64$' target/cli-count.txt
+tail -n 1 target/cli-count.txt | grep -qE '^100\.00 .* total$'
+"$s2" trace --arch x86_64 -e trace=%file -- 'cat /etc/hostname' > target/cli-file.txt
+grep -qF 'openat(AT_FDCWD, "/etc/hostname", O_RDONLY) = 3' target/cli-file.txt
+if grep -qE '\] (read|write|sendfile|close|mmap)\(' target/cli-file.txt; then
+    echo "-e trace=%file printed a call that is not a file call" >&2; exit 1
+fi
+for arch in x86_64 aarch64; do
+    rec="target/cli-rr-$arch"
+    rm -rf "$rec"
+    "$s2" record --arch "$arch" -o "$rec" -- 'cat /etc/hostname; ls /nonexistent; sh -c "exit 3"'
+    "$s2" replay "$rec" > "$rec/replay-1.txt"
+    "$s2" replay "$rec" > "$rec/replay-2.txt"
+    grep -qF '"/etc/hostname", O_RDONLY) = 3' "$rec/replay-1.txt"
+    cmp "$rec/replay-1.txt" "$rec/replay-2.txt"
+    echo "record/replay $arch: two replays identical ($(wc -l < "$rec/replay-1.txt") lines)"
+done
+
 step "examples"
 out=$(cargo run -q --example strace)
-grep -qF 'openat(-100, "/etc/hostname", 0, 0) = 3' <<<"$out"
+grep -qF 'openat(AT_FDCWD, "/etc/hostname", O_RDONLY) = 3' <<<"$out"
 grep -qF 'exit_group(3) = ?' <<<"$out"
 out=$(cargo run -q --example strace -- --format jsonl tests/fixtures/windows7_x86_filereadmon.json)
 grep -qF '"name":"NtCreateFile"' <<<"$out"
