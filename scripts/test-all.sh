@@ -7,8 +7,8 @@
 # formatting and lint checks, the real-guest tests under QEMU, a hostile
 # guest program against the trace, DuckDB over a real trace, the comparison
 # with strace, the syscalls2 command on live guests (record/replay
-# included), the examples, and the unit, integration, compile-fail and doc
-# tests.
+# included), the examples, the unit, integration, compile-fail and doc
+# tests, and a dry run of publishing every crate.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -74,3 +74,6 @@ echo "examples: ok"
 
 step "cargo test (no emulator: fixtures, trybuild, doc tests)"
 cargo test --workspace --all-features
+
+step "cargo publish --workspace --dry-run: every crate packages, and builds from its package alone"
+cargo publish --workspace --dry-run --allow-dirty
