@@ -220,9 +220,11 @@ pub fn boot(
 }
 
 /// One run's output, read with the event schema's own types.
-struct Events {
-    all: Vec<Event>,
-    summary: Summary,
+pub(crate) struct Events {
+    /// Every event, in the log's order.
+    pub all: Vec<Event>,
+    /// The `stats=` summary.
+    pub summary: Summary,
 }
 
 /// The JSON Schema every event line must conform to.
@@ -230,7 +232,7 @@ const SCHEMA: &str = include_str!("../../schema/event-v1.schema.json");
 
 /// Reads a JSONL log and a `stats=` summary, validating every line against
 /// the event schema.
-fn parse_log(log: &str, stats: &str) -> Result<Events, String> {
+pub(crate) fn parse_log(log: &str, stats: &str) -> Result<Events, String> {
     let schema: serde_json::Value = serde_json::from_str(SCHEMA).map_err(|e| e.to_string())?;
     let validator = jsonschema::validator_for(&schema).map_err(|e| e.to_string())?;
     let mut all = Vec::new();
@@ -439,7 +441,6 @@ fn check_events(arch: &str, ev: &Events, smp: u32) -> Vec<String> {
             }
         }
     }
-    // The counters add up: every enter is returned, retired or pending.
     let x = &ev.summary.counters;
     for (k, n) in [
         ("evicted", x.evicted),
@@ -450,17 +451,8 @@ fn check_events(arch: &str, ev: &Events, smp: u32) -> Vec<String> {
             fail(format!("{k} = {n}"));
         }
     }
-    let pending = ev.summary.pending.len() as i64;
-    let settled = x.returns as i64 - child_returns
-        + x.noreturn as i64
-        + x.exec_succeeded as i64
-        + x.restarted as i64
-        + pending;
-    if settled != x.enters as i64 {
-        fail(format!(
-            "enters {} != returns {} - child returns {child_returns} + noreturn {} + exec_succeeded {} + restarted {} + pending {pending}",
-            x.enters, x.returns, x.noreturn, x.exec_succeeded, x.restarted
-        ));
+    if let Err(e) = counters_add_up(&ev.summary, child_returns) {
+        fail(e);
     }
     // What is legitimately pending at poweroff: /init's shell waiting in
     // wait4 for `poweroff -f`, and that process's reboot(), which powers the
@@ -478,6 +470,26 @@ fn check_events(arch: &str, ev: &Events, smp: u32) -> Vec<String> {
         ));
     }
     fails
+}
+
+/// The counters add up: every enter is returned, retired or pending
+/// (`child_returns` is the number of returns that are a fork's second).
+pub(crate) fn counters_add_up(summary: &Summary, child_returns: i64) -> Result<(), String> {
+    let x = &summary.counters;
+    let pending = summary.pending.len() as i64;
+    let settled = x.returns as i64 - child_returns
+        + x.noreturn as i64
+        + x.exec_succeeded as i64
+        + x.restarted as i64
+        + pending;
+    if settled == x.enters as i64 {
+        Ok(())
+    } else {
+        Err(format!(
+            "enters {} != returns {} - child returns {child_returns} + noreturn {} + exec_succeeded {} + restarted {} + pending {pending}",
+            x.enters, x.returns, x.noreturn, x.exec_succeeded, x.restarted
+        ))
+    }
 }
 
 /// `cargo xtask qemu-test`: boots every guest with the plugin and checks
