@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build bootable Linux guests (kernel + busybox initramfs) from Debian packages only.
 #
-# Usage: scripts/guest-images.sh [--force] [--with-strace] ARCH...
+# Usage: scripts/guest-images.sh [--force] [--with-strace] [--with-hostile] ARCH...
 #   ARCH in: x86_64 i386 arm aarch64 (default: all)
 #
 # Output (per arch), cached under target/guest-images/<arch>/:
@@ -14,6 +14,9 @@
 # arch at /usr/bin/strace, its dynamic loader at the path its PT_INTERP names
 # and every shared library it needs (NEEDED, transitively), taken from the
 # Depends closure of the strace package (packages listed in packages.txt).
+# With --with-hostile (x86_64 and i386), also target/guest-images/<arch>-hostile/:
+# the plain image and /hostile, tests/guest/hostile.c compiled static by
+# Debian's gcc for the arch (gcc, gcc-i686-linux-gnu; installed if missing).
 # A rerun is a no-op when the outputs exist and are newer than their inputs
 # (use --force to rebuild).
 #
@@ -32,12 +35,14 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT_BASE="${S2_GUEST_IMAGES_DIR:-$ROOT/target/guest-images}"
 FORCE=0
 WITH_STRACE=0
+WITH_HOSTILE=0
 ARCHES=()
 for a in "$@"; do
     case "$a" in
         --force) FORCE=1 ;;
         --with-strace) WITH_STRACE=1 ;;
-        -h|--help) sed -n '2,28p' "${BASH_SOURCE[0]}"; exit 0 ;;
+        --with-hostile) WITH_HOSTILE=1 ;;
+        -h|--help) sed -n '2,31p' "${BASH_SOURCE[0]}"; exit 0 ;;
         *) ARCHES+=("$a") ;;
     esac
 done
@@ -374,11 +379,22 @@ build_strace_variant() {
         echo "$(dpkg-deb -f "$deb" Package) $(dpkg-deb -f "$deb" Version) $darch" >>"$stage/packages.txt"
     done
     copy_with_libs "$stage/tree" /usr/bin/strace "$stage/root"
+    write_variant "$arch" strace "$stage"
+    log "$arch-strace: built $out/initrd.gz ($(stat -c %s "$out/initrd.gz") B; strace, its loader and libraries: $(find "$stage/root" -type f | wc -l) files, $(du -sk "$stage/root" | cut -f1) KiB unpacked)"
+    rm -rf "$stage"
+}
+
+# Writes variant $2 of arch $1 (target/guest-images/<arch>-<variant>/): the
+# plain image's kernel, and its initrd.gz followed by a second archive of
+# the tree $3/root (the kernel unpacks concatenated archives in order, so
+# the tree's files are added to the plain image's, or replace them);
+# packages.txt is the plain image's list and the lines of $3/packages.txt.
+write_variant() {
+    local arch="$1" variant="$2" stage="$3" base="$OUT_BASE/$1" out="$OUT_BASE/$1-$2"
     mkdir -p "$out"
-    # The kernel unpacks concatenated archives in order: the plain image, then strace.
     (cd "$stage/root" && find . -print0 | LC_ALL=C sort -z |
-        cpio --null -o -H newc --owner=0:0 --quiet) | gzip -9n >"$stage/strace.cpio.gz"
-    cat "$base/initrd.gz" "$stage/strace.cpio.gz" >"$stage/initrd.gz"
+        cpio --null -o -H newc --owner=0:0 --quiet) | gzip -9n >"$stage/extra.cpio.gz"
+    cat "$base/initrd.gz" "$stage/extra.cpio.gz" >"$stage/initrd.gz"
     if ! ln -f "$base/vmlinuz" "$out/vmlinuz" 2>/dev/null; then # the same kernel: a hard link if it can
         cp "$base/vmlinuz" "$stage/vmlinuz"
         mv "$stage/vmlinuz" "$out/vmlinuz"
@@ -386,7 +402,51 @@ build_strace_variant() {
     { cat "$base/kernel-package.txt"; sort "$stage/packages.txt"; } >"$stage/all-packages.txt"
     mv "$stage/all-packages.txt" "$out/packages.txt"
     mv "$stage/initrd.gz" "$out/initrd.gz"
-    log "$arch-strace: built $out/initrd.gz ($(stat -c %s "$out/initrd.gz") B; strace, its loader and libraries: $(find "$stage/root" -type f | wc -l) files, $(du -sk "$stage/root" | cut -f1) KiB unpacked)"
+}
+
+# ---- the hostile variant ----------------------------------------------------
+
+# The C compiler for arch $1 and the Debian packages that provide it (with a
+# static libc).
+hostile_compiler() {
+    case "$1" in
+        x86_64) echo "gcc gcc libc6-dev" ;;
+        i386) echo "i686-linux-gnu-gcc gcc-i686-linux-gnu libc6-dev-i386-cross" ;;
+        *) return 1 ;;
+    esac
+}
+
+# target/guest-images/<arch>-hostile/: the plain image with /hostile, the
+# static program tests/guest/hostile.c built by Debian's compiler for the
+# arch (`cargo xtask hostile` runs it).
+build_hostile_variant() {
+    local arch="$1" base="$OUT_BASE/$1" out="$OUT_BASE/$1-hostile" src="$ROOT/tests/guest/hostile.c" stage cc pkgs flags
+    if [ "$FORCE" = 0 ] && [ -s "$out/initrd.gz" ] && [ -s "$out/vmlinuz" ] &&
+        [ "$out/initrd.gz" -nt "$base/initrd.gz" ] && [ "$out/initrd.gz" -nt "$src" ] &&
+        [ "$out/initrd.gz" -nt "${BASH_SOURCE[0]}" ]; then
+        log "$arch-hostile: cached ($out)"
+        return 0
+    fi
+    read -r cc pkgs <<<"$(hostile_compiler "$arch")" || die "$arch-hostile: no compiler known for $arch (x86_64, i386)"
+    if ! command -v "$cc" >/dev/null 2>&1; then
+        log "installing $pkgs"
+        # shellcheck disable=SC2086 # a list of packages
+        $SUDO env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -q $pkgs >/dev/null 2>&1 || {
+            apt_update
+            $SUDO env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -q $pkgs >/dev/null
+        }
+    fi
+    stage="$(mktemp -d "$OUT_BASE/.stage-$arch-hostile.XXXXXX")"
+    mkdir -p "$stage/root"
+    # Static, not position-independent, linked away from busybox's addresses
+    # (the test tells the program's call sites apart by address); no red
+    # zone, as it calls its generated code from inline assembly.
+    flags=(-static -no-pie -fno-pie -O2 -Wall -Wextra -Werror -pthread -Wl,-Ttext-segment=0x20000000)
+    [ "$arch" = x86_64 ] && flags+=(-mno-red-zone)
+    "$cc" "${flags[@]}" -o "$stage/root/hostile" "$src" || die "$arch-hostile: $cc failed on $src"
+    echo "compiler: $("$cc" --version | head -n1)" >"$stage/packages.txt"
+    write_variant "$arch" hostile "$stage"
+    log "$arch-hostile: built $out/initrd.gz ($(stat -c %s "$out/initrd.gz") B; /hostile $(stat -c %s "$stage/root/hostile") B)"
     rm -rf "$stage"
 }
 
@@ -399,4 +459,5 @@ for arch in "${ARCHES[@]}"; do
     deb_arch "$arch" >/dev/null
     build_arch "$arch"
     [ "$WITH_STRACE" = 0 ] || build_strace_variant "$arch"
+    [ "$WITH_HOSTILE" = 0 ] || build_hostile_variant "$arch"
 done

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Boot one guest built by scripts/guest-images.sh under QEMU TCG.
 #
-# Usage: scripts/run-guest.sh ARCH[-strace] [qemu extra args...]
+# Usage: scripts/run-guest.sh ARCH[-VARIANT] [qemu extra args...]
 #   ARCH: x86_64 | i386 | arm | aarch64; ARCH-strace boots the image that also
-#   carries Debian's strace (scripts/guest-images.sh --with-strace ARCH)
+#   carries Debian's strace (scripts/guest-images.sh --with-strace ARCH),
+#   ARCH-hostile the one with /hostile (--with-hostile)
 #   Extra args go to qemu verbatim, e.g. -plugin ./libprobe.so,log=/tmp/x -d plugin -smp 2
 #
 # Environment:
@@ -19,10 +20,11 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-[ $# -ge 1 ] || { sed -n '2,18p' "${BASH_SOURCE[0]}" >&2; exit 2; }
+[ $# -ge 1 ] || { sed -n '2,19p' "${BASH_SOURCE[0]}" >&2; exit 2; }
 IMAGE="$1"
 shift
-ARCH="${IMAGE%-strace}"
+ARCH="${IMAGE%%-*}"
+VARIANT="${IMAGE#"$ARCH"}"
 IMG="${S2_GUEST_IMAGES_DIR:-$ROOT/target/guest-images}/$IMAGE"
 
 case "$ARCH" in
@@ -36,10 +38,10 @@ QEMU="${QEMU_BIN:-$QEMU}"
 
 if [ ! -s "$IMG/vmlinuz" ] || [ ! -s "$IMG/initrd.gz" ]; then
     echo "run-guest: no image in $IMG; building it" >&2
-    if [ "$IMAGE" = "$ARCH" ]; then
+    if [ -z "$VARIANT" ]; then
         "$ROOT/scripts/guest-images.sh" "$ARCH"
     else
-        "$ROOT/scripts/guest-images.sh" --with-strace "$ARCH"
+        "$ROOT/scripts/guest-images.sh" "--with${VARIANT}" "$ARCH"
     fi
 fi
 

@@ -2,12 +2,13 @@
 # Every test of syscalls2, from a fresh Debian machine. It installs what it
 # needs itself (QEMU 10 from bookworm-backports and the image tools; the
 # guest kernels and busybox come from Debian packages, fetched by
-# scripts/guest-images.sh, with Debian's strace for the strace images;
-# DuckDB from PyPI), then runs: formatting and lint checks, the real-guest
-# tests under QEMU, DuckDB over a real trace, the comparison with strace,
-# the syscalls2 command on live guests (record/replay included), the
-# examples, the unit, integration, compile-fail and doc tests, and a dry
-# run of publishing every crate.
+# scripts/guest-images.sh, with Debian's strace for the strace images and
+# Debian's gcc for the hostile-program images; DuckDB from PyPI), then runs:
+# formatting and lint checks, the real-guest tests under QEMU, a hostile
+# guest program against the trace, DuckDB over a real trace, the comparison
+# with strace, the syscalls2 command on live guests (record/replay
+# included), the examples, the unit, integration, compile-fail and doc
+# tests, and a dry run of publishing every crate.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,6 +25,9 @@ cargo clippy --workspace --all-targets --all-features -- -D warnings
 
 step "real guests: x86_64, i386, arm, aarch64 (and aarch64 -smp 2) with the QEMU plugin"
 cargo xtask qemu-test
+
+step "a hostile guest program (raw, disguised and unknown calls, threads, signals, vfork, generated code) against the trace"
+cargo xtask hostile
 
 step "DuckDB reads a real guest's JSON lines with typed columns"
 python3 -m pip install --quiet --disable-pip-version-check duckdb

@@ -53,6 +53,17 @@ pub enum Log {
     File(PathBuf),
 }
 
+impl fmt::Display for Log {
+    /// The option as the user gave it (`log=PATH`), or `stderr`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Log::Stderr => f.write_str("stderr"),
+            Log::None => f.write_str("log=none"),
+            Log::File(path) => write!(f, "log={}", path.display()),
+        }
+    }
+}
+
 /// A bad option: what is wrong, in words.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OptionError(pub String);
@@ -273,9 +284,12 @@ impl Options {
                 Format::Jsonl => session.add_sink(JsonlSink::new(out)),
             }
         }
-        for path in [&self.stats, &self.record].into_iter().flatten() {
-            // Fail now, not at exit, if the file cannot be written.
-            File::create(path).map_err(|e| OptionError(format!("{}: {e}", path.display())))?;
+        for (key, path) in [("stats", &self.stats), ("record", &self.record)] {
+            // Fail now, not at exit, if the file cannot be created.
+            if let Some(path) = path {
+                File::create(path)
+                    .map_err(|e| OptionError(format!("{key}={}: {e}", path.display())))?;
+            }
         }
         if self.record.is_some() {
             session.record(self.record_max);
@@ -398,9 +412,38 @@ mod tests {
 
     #[test]
     fn an_unwritable_log_fails_before_the_run() {
-        let o = Options::parse(&["log=/nonexistent-dir/trace.txt"]).unwrap();
-        let engine = Engine::new(crate::profiles::by_name("linux_x64").unwrap());
-        let e = o.session(engine).unwrap_err().to_string();
-        assert!(e.starts_with("log=/nonexistent-dir/trace.txt: "), "{e}");
+        let engine = || Engine::new(crate::profiles::by_name("linux_x64").unwrap());
+        for key in ["log", "stats", "record"] {
+            let arg = format!("{key}=/nonexistent-dir/out");
+            let o = Options::parse(&[arg.as_str()]).unwrap();
+            let e = o.session(engine()).unwrap_err().to_string();
+            assert!(e.starts_with(&format!("{arg}: ")), "{e}");
+        }
+    }
+
+    #[test]
+    fn a_full_device_is_reported_naming_the_file() {
+        // /dev/full opens, and fails every write: the log's failure comes at
+        // the end of the run (the plugin prints it with the option), the
+        // summary's when it is written.
+        let o = Options::parse(&["log=/dev/full", "stats=/dev/full"]).unwrap();
+        assert_eq!(o.log.to_string(), "log=/dev/full");
+        let mut session = o
+            .session(Engine::new(crate::profiles::by_name("linux_x64").unwrap()))
+            .unwrap();
+        let summary = session.summary(Default::default());
+        let errors = o.write_results(&session, &summary, "test");
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].starts_with("stats=/dev/full: "), "{errors:?}");
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/linux_x64_pairing.json"
+        );
+        let text = std::fs::read_to_string(path).unwrap();
+        session
+            .replay(&crate::fixture::Fixture::from_json(&text).unwrap())
+            .unwrap();
+        let e = session.finish(Default::default()).unwrap_err().to_string();
+        assert!(e.contains("No space left on device"), "{e}");
     }
 }

@@ -424,8 +424,9 @@ struct Follow {
     traced: HashSet<u64>,
     /// Open fork-like calls of traced processes, by return address.
     forking: HashMap<u64, u32>,
-    /// Per vCPU: the traced address space that called execve.
-    exec_from: Vec<Option<u64>>,
+    /// Per vCPU: the traced address space that called execve (a map: a
+    /// backend's vCPU number may be anything up to `u32::MAX`).
+    exec_from: HashMap<u32, u64>,
 }
 
 /// How many bytes of a call's input are searched for a marker.
@@ -461,19 +462,16 @@ impl Follow {
     }
 
     fn on_enter(&mut self, cpu: &mut dyn Cpu, ctx: &SyscallCtx) {
-        let v = ctx.vcpu as usize;
-        if self.exec_from.len() <= v {
-            self.exec_from.resize(v + 1, None);
-        }
-        if let Some(a) = self.exec_from[v] {
+        let v = ctx.vcpu;
+        if let Some(&a) = self.exec_from.get(&v) {
             if ctx.asid == a {
                 // The execve failed, or has not happened yet.
-                self.exec_from[v] = None;
+                self.exec_from.remove(&v);
             } else if !self.traced.contains(&ctx.asid) && self.root != Some(ctx.asid) {
                 // The first call of the new image on the vCPU that made a
                 // traced execve.
                 self.traced.insert(ctx.asid);
-                self.exec_from[v] = None;
+                self.exec_from.remove(&v);
             }
         }
         let traced_or_root = self.traced.contains(&ctx.asid) || self.root == Some(ctx.asid);
@@ -482,7 +480,7 @@ impl Follow {
         }
         let exec = ctx.info.is_some_and(|i| i.returns.noreturn_on_success);
         if exec && self.traced.contains(&ctx.asid) {
-            self.exec_from[v] = Some(ctx.asid);
+            self.exec_from.insert(v, ctx.asid);
         }
         match self.root {
             None if Self::passes(cpu, ctx, &self.after) => self.root = Some(ctx.asid),
@@ -1133,6 +1131,60 @@ pub(crate) mod tests {
         let mut s = session(&f);
         s.replay(&f).unwrap();
         assert!(s.trace.open.len() <= s.engine.pending_len());
+        assert!(s.trace.retired.len() <= RETIRED_KEPT);
+    }
+
+    #[test]
+    fn restarts_evictions_and_execs_leave_nothing_open() {
+        // 3000 reads interrupted and restarted at one site, 3000 execves
+        // that succeed (the vCPU's next call retires them), 3000 calls at
+        // distinct sites that never return (evicted from a 16-entry store):
+        // the session keeps no more open calls than the engine keeps
+        // pending (1M restarts once held 230 MB).
+        use fixture::{Event as Ev, Hex, HexBytes};
+        let syscall = |no: u64, pc: u64, vcpu: u32| Ev {
+            kind: EventKind::Syscall,
+            vcpu,
+            pc: Hex(pc),
+            insn: Some(HexBytes(vec![0x0f, 0x05])),
+            asid: Hex(0x1000 + u64::from(vcpu)),
+            mode: syscalls2_core::Mode {
+                wide: true,
+                ..Default::default()
+            },
+            regs: [
+                ("rax".to_string(), Hex(no)),
+                ("rsp".to_string(), Hex(0x7000)),
+            ]
+            .into(),
+            mem: Vec::new(),
+            note: None,
+        };
+        let mut events = Vec::new();
+        for i in 0..3000u64 {
+            events.push(syscall(0, 0x40_1000, 0)); // read, restarted
+            events.push(syscall(59, 0x40_2000, 1)); // execve
+            events.push(syscall(39, 0x40_3000, 1)); // getpid: retires it
+            events.push(syscall(0, 0x50_0000 + 16 * i, 2)); // never returns
+        }
+        let f = Fixture {
+            profile: "linux_x64".into(),
+            compat: None,
+            source: "generated".into(),
+            events,
+        };
+        let engine = Engine::new(profiles::by_name("linux_x64").unwrap()).with_capacity(16);
+        let mut s = Session::new(engine);
+        s.add_sink(StraceSink::new(std::io::sink()));
+        s.replay(&f).unwrap();
+        let stats = s.engine.stats();
+        assert!(stats.restarted >= 2999 && stats.evicted > 2900, "{stats:?}");
+        assert!(stats.exec_succeeded >= 2999, "{stats:?}");
+        assert!(
+            s.trace.open.len() <= s.engine.pending_len(),
+            "{}",
+            s.trace.open.len()
+        );
         assert!(s.trace.retired.len() <= RETIRED_KEPT);
     }
 

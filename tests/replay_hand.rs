@@ -102,6 +102,19 @@ fn linux_x64_pairing_cases() {
 }
 
 #[test]
+fn vcpu_numbers_up_to_u32_max() {
+    // The pairing cases again, on vCPUs numbered from the top: nothing is
+    // indexed by vCPU number (4294967295 once allocated 96 GiB).
+    let mut f = load("linux_x64_pairing.json");
+    for e in &mut f.events {
+        e.vcpu = u32::MAX - e.vcpu;
+    }
+    let r = run_with(&f, common::engine_for(&f));
+    assert_eq!(r.lines, lines("linux_x64_pairing.json"));
+    assert_eq!(r.stats.late_returns, 1);
+}
+
+#[test]
 fn pending_entries_are_bounded_oldest_first() {
     let f = load("linux_x64_pairing.json");
     // Room for one: every enter past the capacity evicts the oldest entry.
@@ -146,7 +159,7 @@ fn linux_x86_int80_sysenter_and_register_pairs() {
 }
 
 #[test]
-fn linux_arm_thumb_arm_pairs_and_oabi() {
+fn linux_arm_thumb_arm_pairs_and_ignored_svc_immediates() {
     assert_eq!(
         lines("linux_arm_eabi.json"),
         [

@@ -154,11 +154,21 @@ pub trait Cpu {
 
 /// Typed reads of guest memory, for every [`Cpu`].
 pub trait CpuExt: Cpu {
-    /// Reads `len` bytes at `addr`.
+    /// Reads `len` bytes at `addr`. The buffer grows as the reads succeed,
+    /// a page at a time: a huge `len` from the guest (`read(fd, buf,
+    /// 1 << 40)`) fails at the first unreadable page, without allocating
+    /// for bytes it never reads.
     fn read_bytes(&mut self, addr: u64, len: usize) -> Result<Vec<u8>, MemError> {
-        let mut buf = vec![0; len];
-        self.read_mem(addr, &mut buf)?;
-        Ok(buf)
+        const PAGE: u64 = 4096;
+        let mut out = Vec::with_capacity(len.min(PAGE as usize));
+        while out.len() < len {
+            let at = addr.wrapping_add(out.len() as u64);
+            let to_boundary = (PAGE - at % PAGE) as usize;
+            let start = out.len();
+            out.resize(start + to_boundary.min(len - start), 0);
+            self.read_mem(at, &mut out[start..])?;
+        }
+        Ok(out)
     }
 
     /// Reads a NUL-terminated byte string of at most `max` bytes (the NUL
@@ -199,7 +209,8 @@ pub trait CpuExt: Cpu {
     /// and converts them lossily (Windows `PWSTR`, `UNICODE_STRING` buffers).
     fn read_utf16(&mut self, addr: u64, count: usize) -> Result<String, MemError> {
         let big_endian = self.mode().big_endian;
-        let bytes = self.read_bytes(addr, count * 2)?;
+        // More units than the address space holds fail where memory ends.
+        let bytes = self.read_bytes(addr, count.saturating_mul(2))?;
         let units: Vec<u16> = bytes
             .chunks_exact(2)
             .map(|c| {
@@ -229,3 +240,52 @@ pub trait CpuExt: Cpu {
 }
 
 impl<C: Cpu + ?Sized> CpuExt for C {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 8 KiB of readable memory at 0x1000, `b'a'` everywhere.
+    struct TwoPages;
+
+    impl Cpu for TwoPages {
+        fn reg(&mut self, _reg: Reg) -> u64 {
+            0
+        }
+        fn read_mem(&mut self, addr: u64, buf: &mut [u8]) -> Result<(), MemError> {
+            let end = addr
+                .checked_add(buf.len() as u64)
+                .ok_or(MemError { addr })?;
+            if addr < 0x1000 || end > 0x3000 {
+                return Err(MemError {
+                    addr: addr.max(0x3000),
+                });
+            }
+            buf.fill(b'a');
+            Ok(())
+        }
+        fn pc(&mut self) -> u64 {
+            0
+        }
+        fn asid(&mut self) -> u64 {
+            0
+        }
+        fn mode(&mut self) -> Mode {
+            Mode::default()
+        }
+    }
+
+    #[test]
+    fn huge_lengths_fail_where_memory_ends_without_allocating_first() {
+        assert_eq!(TwoPages.read_bytes(0x1800, 0x1000).unwrap().len(), 0x1000);
+        assert_eq!(
+            TwoPages.read_bytes(0x1000, 1 << 40),
+            Err(MemError { addr: 0x3000 })
+        );
+        assert_eq!(
+            TwoPages.read_utf16(0x1000, usize::MAX),
+            Err(MemError { addr: 0x3000 })
+        );
+        assert_eq!(TwoPages.read_utf16(0x2ffc, 2).unwrap(), "\u{6161}\u{6161}");
+    }
+}

@@ -22,6 +22,7 @@ static DESC: AbiDesc = AbiDesc {
     os: Os::FreeBsd,
     arch: Arch::X86_64,
     file_arch: "x64",
+    number_mask: u64::MAX,
     slot_bits: 64,
     pointer_bits: 64,
     legacy16_bits: 32,
@@ -60,7 +61,7 @@ fn find_insn(bytes: &[u8], _mode: Mode) -> Option<SyscallInsn> {
 pub fn enter(cpu: &mut dyn Cpu, insn: SyscallInsn, pc: u64, mode: Mode) -> Result<Entry, MemError> {
     let sp = cpu.reg(Reg::Rsp);
     Ok(Entry::returning_to_next(
-        cpu.reg(Reg::Rax),
+        cpu.reg(Reg::Rax) & DESC.number_mask,
         pc,
         sp,
         insn,

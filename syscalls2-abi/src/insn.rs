@@ -17,7 +17,8 @@ pub enum SyscallInsn {
     Int2e,
     /// AArch32 `svc #imm` (`swi`); `thumb` when it is the 2-byte Thumb encoding.
     ArmSvc {
-        /// The immediate: 0 for EABI, `0x900000 + n` for OABI.
+        /// The immediate (0 in EABI code; Linux's EABI ignores it, the old
+        /// ABI put `0x900000 + n` there).
         imm: u32,
         /// The 2-byte Thumb encoding.
         thumb: bool,
@@ -113,6 +114,73 @@ pub(crate) fn mips_syscall(bytes: &[u8], mode: Mode) -> Option<SyscallInsn> {
     (insn & 0xfc00_003f == 0x0000_000c).then_some(SyscallInsn::MipsSyscall)
 }
 
+impl crate::Arch {
+    /// Whether `bytes`, one whole instruction, returns from an exception or
+    /// a system call: how a kernel gets back to the interrupted code
+    /// (x86 `iret`, `sysret`, `sysexit`; AArch32 `movs pc, lr` and the
+    /// other ALU forms writing the PC with S set, `ldm {..pc}^`, `rfe`,
+    /// `eret`, Thumb-2 `subs pc, lr, #imm` and `rfe`; AArch64 `eret`,
+    /// `eretaa`, `eretab`; MIPS `eret`, `eretnc`, `rfe`). The first block a
+    /// CPU executes after one is where an interrupted thread resumes, a
+    /// system call's return among them: a backend that cannot know return
+    /// sites before their code runs watches these instead. On AArch32 a
+    /// 4-byte word is tried in both states (it may be either), so a Thumb-2
+    /// instruction may be taken for an ARM one: a false alarm, never a
+    /// miss. `mode.big_endian` selects the byte order of the words.
+    pub fn is_exception_return(self, bytes: &[u8], mode: Mode) -> bool {
+        use crate::Arch;
+        match self {
+            Arch::X86 | Arch::X86_64 => {
+                // Operand-size and REX prefixes (`iretq` is `48 cf`).
+                let op = bytes
+                    .iter()
+                    .position(|&b| b != 0x66 && !(0x40..=0x4f).contains(&b))
+                    .map_or(&[][..], |i| &bytes[i..]);
+                matches!(op, [0xcf] | [0x0f, 0x07] | [0x0f, 0x35])
+            }
+            Arch::Arm => {
+                let Some(w) = word(bytes, mode) else {
+                    return false;
+                };
+                let cond = w >> 28;
+                // Data processing, S set, Rd = pc; not TST/TEQ/CMP/CMN.
+                let alu = w & 0x0c10_f000 == 0x0010_f000
+                    && !(8..=11).contains(&((w >> 21) & 0xf))
+                    && cond != 0xf;
+                // LDM with the S bit (^) and the pc in the list.
+                let ldm = w & 0x0e50_8000 == 0x0850_8000 && cond != 0xf;
+                let rfe = w & 0xfe50_ffff == 0xf810_0a00;
+                let eret = w & 0x0fff_ffff == 0x0160_006e && cond != 0xf;
+                // Thumb-2: two halfwords, the first at the lower address.
+                let h = |i: usize| {
+                    let b = [bytes[i], bytes[i + 1]];
+                    if mode.big_endian {
+                        u16::from_be_bytes(b)
+                    } else {
+                        u16::from_le_bytes(b)
+                    }
+                };
+                let (h1, h2) = (h(0), h(2));
+                let t_subs = h1 == 0xf3de && h2 & 0xff00 == 0x8f00;
+                let t_rfe = matches!(h1 & 0xfff0, 0xe810 | 0xe990) && h2 == 0xc000;
+                alu || ldm || rfe || eret || t_subs || t_rfe
+            }
+            Arch::Aarch64 => {
+                matches!(
+                    word(bytes, mode),
+                    Some(0xd69f_03e0 | 0xd69f_0bff | 0xd69f_0fff)
+                )
+            }
+            Arch::Mips | Arch::Mips64 => {
+                matches!(
+                    word(bytes, mode),
+                    Some(0x4200_0018 | 0x4200_0058 | 0x4200_0010)
+                )
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::*;
@@ -206,5 +274,55 @@ mod tests {
             linux_mips64::ABI.find_syscall_insn(&[0x0c, 0, 0, 0], le),
             Some(SyscallInsn::MipsSyscall)
         );
+    }
+    #[test]
+    fn exception_returns_are_recognised() {
+        let le = Mode::default();
+        let x = Arch::X86_64;
+        for insn in [
+            &[0x48, 0xcf][..],
+            &[0xcf],
+            &[0x48, 0x0f, 0x07],
+            &[0x0f, 0x07],
+            &[0x0f, 0x35],
+        ] {
+            assert!(x.is_exception_return(insn, le), "{insn:x?}");
+        }
+        // `syscall`, `ret`, `int 0x80`, `iret`'s byte inside a longer one.
+        for insn in [
+            &[0x0f, 0x05][..],
+            &[0xc3],
+            &[0xcd, 0x80],
+            &[0xb8, 0xcf, 0, 0, 0],
+        ] {
+            assert!(!x.is_exception_return(insn, le), "{insn:x?}");
+        }
+        let arm = |w: u32| Arch::Arm.is_exception_return(&w.to_le_bytes(), le);
+        // Linux: `movs pc, lr` (restore_user_regs), `subs pc, lr, #4`,
+        // `ldmia sp, {r0-pc}^` (svc_exit), `rfeia sp!`, `eret`.
+        for w in [
+            0xe1b0_f00e,
+            0xe25e_f004,
+            0xe8dd_ffff,
+            0xf8bd_0a00,
+            0xe160_006e,
+        ] {
+            assert!(arm(w), "{w:08x}");
+        }
+        // `mov pc, lr` (no S), `cmp` (Rd ignored), `ldmia sp!, {r4, pc}`, `svc 0`.
+        for w in [0xe1a0_f00e, 0xe15e_f000, 0xe8bd_8010, 0xef00_0000] {
+            assert!(!arm(w), "{w:08x}");
+        }
+        // Thumb-2 `subs pc, lr, #0` (its `eret`), as halfwords f3de 8f00.
+        assert!(Arch::Arm.is_exception_return(&[0xde, 0xf3, 0x00, 0x8f], le));
+        let a64 = |w: u32| Arch::Aarch64.is_exception_return(&w.to_le_bytes(), le);
+        assert!(a64(0xd69f_03e0));
+        assert!(!a64(0xd65f_03c0)); // ret
+        let be = Mode {
+            big_endian: true,
+            ..le
+        };
+        assert!(Arch::Mips.is_exception_return(&0x4200_0018u32.to_be_bytes(), be));
+        assert!(!Arch::Mips.is_exception_return(&0x0000_000cu32.to_be_bytes(), be));
     }
 }

@@ -33,16 +33,8 @@ pub(crate) fn read_args(
 ) -> Option<MemError> {
     let mut error = None;
     let slot_bits = abi.slot_bits;
-    let mut next = 0u8;
     for (value, arg) in out.iter_mut().zip(args) {
-        // Packed pairs (ARM OABI) are recounted here: the tables are laid
-        // out for the aligned convention.
-        let first = if entry.unaligned_pairs {
-            next
-        } else {
-            arg.slot
-        };
-        next = first.saturating_add(arg.slots);
+        let first = arg.slot;
         let raw = match arg.slots {
             0 => Ok(0),
             1 => abi.slot(cpu, entry, usize::from(first)),

@@ -10,7 +10,7 @@
 //! |---|---|
 //! | Linux i386 (and 32-bit processes on x86-64) | [`linux_x86`] |
 //! | Linux x86-64 | [`linux_x64`] |
-//! | Linux ARM EABI/OABI (and AArch32 processes on AArch64) | [`linux_arm`] |
+//! | Linux ARM EABI (and AArch32 processes on AArch64) | [`linux_arm`] |
 //! | Linux AArch64 | [`linux_arm64`] |
 //! | Linux MIPS o32, n64, n32 | [`linux_mips`], [`linux_mips64`], [`linux_mips64n32`] |
 //! | Windows NT x86, x64 | [`windows_x86`], [`windows_x64`] |
@@ -131,6 +131,10 @@ pub struct AbiDesc {
     /// The architecture part of table file names (`x64` in
     /// `linux_x64_prototypes.txt`, `windows7_x64_prototypes.txt`).
     pub file_arch: &'static str,
+    /// The bits of the number register the kernel dispatches on: the
+    /// decoder drops the others, as the kernel does, and a table cannot
+    /// number a call beyond them (x86-64 Linux 0xffff_ffff, NT 0x1fff).
+    pub number_mask: u64,
     /// The width of an argument slot (a register, or a stack word) in bits.
     pub slot_bits: u8,
     /// The width of a pointer in bits (32 on MIPS n32, whose registers are 64-bit).
@@ -433,9 +437,6 @@ pub struct Entry {
     /// Where stack-passed arguments start (ABI-specific: EDX on Windows x86,
     /// SP on MIPS o32 and Windows x64).
     pub stack: u64,
-    /// Whether 64-bit register pairs are packed without the ABI's alignment
-    /// (ARM's old ABI, whose calls share the EABI's tables).
-    pub unaligned_pairs: bool,
 }
 
 impl Entry {
@@ -456,7 +457,6 @@ impl Entry {
             insn,
             mode,
             stack: sp,
-            unaligned_pairs: false,
         }
     }
 }
@@ -593,5 +593,163 @@ mod tests {
         assert_eq!(Retval::ntstatus(0xC000_0034).error, Some(0xC000_0034));
         assert_eq!(Retval::ntstatus(0x0000_0103).error, None); // STATUS_PENDING
         assert_eq!(Retval::ntstatus(0x8000_0005).error, None); // a warning
+    }
+}
+
+/// Each ABI's call number read as its kernel reads it (Linux 6.1; NT's
+/// dispatcher): the bits the kernel ignores dropped, the ones it checks kept.
+#[cfg(test)]
+mod number_tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    /// Registers only; no readable memory.
+    struct Regs(HashMap<Reg, u64>, Mode);
+
+    impl Cpu for Regs {
+        fn reg(&mut self, reg: Reg) -> u64 {
+            self.0.get(&reg).copied().unwrap_or(0)
+        }
+        fn read_mem(&mut self, addr: u64, _buf: &mut [u8]) -> Result<(), MemError> {
+            Err(MemError { addr })
+        }
+        fn pc(&mut self) -> u64 {
+            0
+        }
+        fn asid(&mut self) -> u64 {
+            0
+        }
+        fn mode(&mut self) -> Mode {
+            self.1
+        }
+    }
+
+    const WIDE: Mode = Mode {
+        thumb: false,
+        wide: true,
+        big_endian: false,
+    };
+
+    /// The number `abi` decodes for a call made by `insn` with `reg` = `value`,
+    /// and the ABI the call follows.
+    fn number(abi: Abi, insn: SyscallInsn, mode: Mode, reg: Reg, value: u64) -> (u64, Abi) {
+        let mut cpu = Regs(HashMap::from([(reg, value)]), mode);
+        let call = abi.for_call(&mut cpu, insn, mode);
+        (
+            call.enter(&mut cpu, insn, 0x1000, mode).unwrap().number,
+            call,
+        )
+    }
+
+    #[test]
+    fn x86_64_uses_the_low_32_bits_and_keeps_x32s_bit() {
+        let n = |v| number(linux_x64::ABI, SyscallInsn::Syscall, WIDE, Reg::Rax, v).0;
+        // syscall((1UL << 32) | SYS_openat, ..) is an openat.
+        assert_eq!(n(1 << 32 | 257), 257);
+        // An x32 call fails with ENOSYS on Debian's kernels: an unknown number.
+        assert_eq!(n(0x4000_0000 | 257), 0x4000_0101);
+        // int 0x80 from a 64-bit process: the 32-bit ABI, EAX.
+        let (no, abi) = number(
+            linux_x64::ABI,
+            SyscallInsn::Int80,
+            WIDE,
+            Reg::Rax,
+            1 << 32 | 5,
+        );
+        assert_eq!((no, abi), (5, linux_x86::ABI));
+    }
+
+    #[test]
+    fn aarch64_uses_the_low_32_bits_of_x8() {
+        let svc = SyscallInsn::A64Svc;
+        assert_eq!(
+            number(linux_arm64::ABI, svc, WIDE, Reg::X(8), 1 << 32 | 56).0,
+            56
+        );
+    }
+
+    #[test]
+    fn arm_ignores_the_svc_immediate() {
+        // Debian's armmp kernel has no OABI_COMPAT: svc #0x900005 (the old
+        // ABI's open) with r7 = 322 runs openat.
+        let oabi_open = SyscallInsn::ArmSvc {
+            imm: 0x90_0005,
+            thumb: false,
+        };
+        assert_eq!(
+            number(linux_arm::ABI, oabi_open, Mode::default(), Reg::Arm(7), 322).0,
+            322
+        );
+    }
+
+    #[test]
+    fn mips64_checks_the_whole_register() {
+        let sys = SyscallInsn::MipsSyscall;
+        let mips64 = linux_mips64::ABI;
+        // The kernel's range checks are on the 64-bit $v0.
+        let (no, abi) = number(mips64, sys, WIDE, Reg::Mips(2), 1 << 32 | 4003);
+        assert_eq!((no, abi), (1 << 32 | 4003, mips64), "no o32 call");
+        let (no, abi) = number(mips64, sys, WIDE, Reg::Mips(2), 6001);
+        assert_eq!((no, abi), (6001, linux_mips64n32::ABI));
+        let (no, abi) = number(mips64, sys, WIDE, Reg::Mips(2), 1 << 32 | 6001);
+        assert_eq!((no, abi), (1 << 32 | 6001, mips64), "no n32 call");
+        assert_eq!(
+            number(
+                linux_mips64n32::ABI,
+                sys,
+                WIDE,
+                Reg::Mips(2),
+                1 << 32 | 6001
+            )
+            .0,
+            1 << 32 | 6001
+        );
+    }
+
+    #[test]
+    fn windows_dispatches_on_13_bits() {
+        for (abi, insn, mode) in [
+            (windows_x64::ABI, SyscallInsn::Syscall, WIDE),
+            (windows_x86::ABI, SyscallInsn::Int2e, Mode::default()),
+        ] {
+            let mut cpu = Regs(HashMap::from([(Reg::Rax, 0x7fff_f052)]), mode);
+            let entry = abi.enter(&mut cpu, insn, 0x1000, mode);
+            assert_eq!(
+                entry.map(|e| e.number),
+                Ok(0x1052),
+                "{abi}: win32k call 0x52"
+            );
+        }
+    }
+
+    #[test]
+    fn no_address_overflows_near_the_top() {
+        for abi in ALL {
+            for insn in [
+                SyscallInsn::Syscall,
+                SyscallInsn::Int80,
+                SyscallInsn::Int2e,
+                SyscallInsn::A64Svc,
+                SyscallInsn::MipsSyscall,
+                SyscallInsn::ArmSvc {
+                    imm: 0,
+                    thumb: false,
+                },
+            ] {
+                let mut cpu = Regs(HashMap::from([(Reg::Rsp, u64::MAX)]), WIDE);
+                let _ = abi.enter(&mut cpu, insn, u64::MAX - 1, WIDE);
+                let _ = abi.return_site(insn, u64::MAX, &[0xcd, 0x80]);
+            }
+        }
+    }
+
+    #[test]
+    fn mips_error_flag_with_the_most_negative_result() {
+        let mut cpu = Regs(
+            HashMap::from([(Reg::Mips(2), i64::MIN as u64), (Reg::Mips(7), 1)]),
+            WIDE,
+        );
+        let r = linux_mips64::ABI.retval(&mut cpu);
+        assert!(r.is_error());
     }
 }

@@ -1,9 +1,14 @@
 //! Linux on 32-bit ARM: `svc` (`swi`), in ARM or Thumb state.
 //!
-//! - EABI: `svc #0` with the number in R7.
-//! - OABI: `svc #0x900000+n`, the number in the instruction (the table
-//!   numbers it `n`); its 64-bit arguments take the next two registers,
-//!   without the EABI's alignment ([`Entry::unaligned_pairs`]).
+//! - EABI: the number in R7, whatever the `svc`'s immediate. A kernel
+//!   built without `CONFIG_OABI_COMPAT` ignores the immediate
+//!   (`arch/arm/kernel/entry-common.S`, Linux 6.1: "Pure EABI user space
+//!   always put syscall number into scno (r7)"), and so does an AArch64
+//!   kernel for AArch32 processes (`do_el0_svc_compat` reads `regs[7]`).
+//!   Debian's 6.1 `armmp` kernel is such a kernel (`# CONFIG_OABI_COMPAT is
+//!   not set`), so `svc #0x900005` with R7 = 322 is an `openat`, never the
+//!   old ABI's `open`: the old ABI (`svc #0x900000+n`), which only an
+//!   `OABI_COMPAT` kernel runs, is not decoded.
 //! - Arguments in R0..R6. A 64-bit argument takes an even/odd register pair
 //!   (R0:R1, R2:R3, R4:R5), leaving a hole when it would start at an odd
 //!   register ([`crate::Abi::layout_slots`]).
@@ -13,7 +18,7 @@
 use crate::cpu::{Cpu, MemError, Mode, Reg};
 use crate::{insn, sext32, Abi, AbiDesc, Arch, Entry, Os, Retval, SyscallInsn};
 
-/// Linux on 32-bit ARM (EABI, and OABI calls).
+/// Linux on 32-bit ARM (EABI).
 pub const ABI: Abi = Abi::new(&DESC);
 
 static DESC: AbiDesc = AbiDesc {
@@ -21,6 +26,7 @@ static DESC: AbiDesc = AbiDesc {
     os: Os::Linux,
     arch: Arch::Arm,
     file_arch: "arm",
+    number_mask: 0xffff_ffff,
     slot_bits: 32,
     pointer_bits: 32,
     legacy16_bits: 16,
@@ -50,14 +56,6 @@ static DESC: AbiDesc = AbiDesc {
     return_site: crate::next_instruction,
 };
 
-/// The OABI's number base: `svc #0x900000+n` makes syscall `n`.
-pub const OABI_BASE: u32 = 0x90_0000;
-
-/// Whether `insn` is an OABI call (`svc #0x900000+n`).
-pub const fn is_oabi(insn: SyscallInsn) -> bool {
-    matches!(insn, SyscallInsn::ArmSvc { imm, .. } if imm >= OABI_BASE)
-}
-
 /// `svc`, in AArch32 state (ARM, or Thumb when `mode.thumb`).
 fn find_insn(bytes: &[u8], mode: Mode) -> Option<SyscallInsn> {
     if mode.wide {
@@ -69,15 +67,9 @@ fn find_insn(bytes: &[u8], mode: Mode) -> Option<SyscallInsn> {
 
 /// Decodes a call made by `insn` at `pc`.
 pub fn enter(cpu: &mut dyn Cpu, insn: SyscallInsn, pc: u64, mode: Mode) -> Result<Entry, MemError> {
-    let number = match insn {
-        SyscallInsn::ArmSvc { imm, .. } if imm >= OABI_BASE => u64::from(imm - OABI_BASE),
-        _ => cpu.reg(Reg::Arm(7)) & 0xffff_ffff,
-    };
+    let number = cpu.reg(Reg::Arm(7)) & DESC.number_mask;
     let sp = cpu.reg(Reg::Arm(13)) & 0xffff_ffff;
-    Ok(Entry {
-        unaligned_pairs: is_oabi(insn),
-        ..Entry::returning_to_next(number, pc, sp, insn, mode)
-    })
+    Ok(Entry::returning_to_next(number, pc, sp, insn, mode))
 }
 
 /// Reads argument slot `i` (R0..R6).

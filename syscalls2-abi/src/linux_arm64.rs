@@ -16,6 +16,7 @@ static DESC: AbiDesc = AbiDesc {
     os: Os::Linux,
     arch: Arch::Aarch64,
     file_arch: "arm64",
+    number_mask: 0xffff_ffff,
     slot_bits: 64,
     pointer_bits: 64,
     legacy16_bits: 32,
@@ -66,8 +67,10 @@ fn mode_abi(mode: Mode) -> Option<Abi> {
 /// Decodes a call made by `insn` at `pc`.
 pub fn enter(cpu: &mut dyn Cpu, insn: SyscallInsn, pc: u64, mode: Mode) -> Result<Entry, MemError> {
     let sp = cpu.reg(Reg::Sp);
+    // The kernel takes the low 32 bits of X8 (`el0_svc_common(regs, int
+    // scno, ..)` in `arch/arm64/kernel/syscall.c`, Linux 6.1).
     Ok(Entry::returning_to_next(
-        cpu.reg(Reg::X(8)),
+        cpu.reg(Reg::X(8)) & DESC.number_mask,
         pc,
         sp,
         insn,

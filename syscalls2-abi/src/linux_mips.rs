@@ -17,6 +17,7 @@ static DESC: AbiDesc = AbiDesc {
     os: Os::Linux,
     arch: Arch::Mips,
     file_arch: "mips",
+    number_mask: 0xffff_ffff,
     slot_bits: 32,
     pointer_bits: 32,
     legacy16_bits: 32,
@@ -39,7 +40,7 @@ static DESC: AbiDesc = AbiDesc {
 /// Decodes a call made by `insn` at `pc`.
 pub fn enter(cpu: &mut dyn Cpu, insn: SyscallInsn, pc: u64, mode: Mode) -> Result<Entry, MemError> {
     let sp = cpu.reg(mips::SP) & 0xffff_ffff;
-    let number = cpu.reg(mips::V0) & 0xffff_ffff;
+    let number = cpu.reg(mips::V0) & DESC.number_mask;
     Ok(Entry::returning_to_next(number, pc, sp, insn, mode))
 }
 

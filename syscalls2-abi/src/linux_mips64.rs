@@ -20,6 +20,7 @@ static DESC: AbiDesc = AbiDesc {
     os: Os::Linux,
     arch: Arch::Mips64,
     file_arch: "mips64",
+    number_mask: u64::MAX,
     slot_bits: 64,
     pointer_bits: 64,
     legacy16_bits: 32,
@@ -54,7 +55,7 @@ static DESC: AbiDesc = AbiDesc {
 /// dispatches it; a number in none of the ranges is an n64 call the table
 /// may lack.
 fn call_abi(cpu: &mut dyn Cpu, _insn: SyscallInsn, _mode: Mode) -> Option<Abi> {
-    let number = cpu.reg(mips::V0) & 0xffff_ffff;
+    let number = cpu.reg(mips::V0) & DESC.number_mask;
     let abi = ABI.abi_of_number(number);
     (abi != ABI).then_some(abi)
 }
@@ -62,7 +63,7 @@ fn call_abi(cpu: &mut dyn Cpu, _insn: SyscallInsn, _mode: Mode) -> Option<Abi> {
 /// Decodes a call made by `insn` at `pc`.
 pub fn enter(cpu: &mut dyn Cpu, insn: SyscallInsn, pc: u64, mode: Mode) -> Result<Entry, MemError> {
     let sp = cpu.reg(mips::SP);
-    let number = cpu.reg(mips::V0) & 0xffff_ffff;
+    let number = cpu.reg(mips::V0) & DESC.number_mask;
     Ok(Entry::returning_to_next(number, pc, sp, insn, mode))
 }
 

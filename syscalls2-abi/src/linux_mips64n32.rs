@@ -16,6 +16,7 @@ static DESC: AbiDesc = AbiDesc {
     os: Os::Linux,
     arch: Arch::Mips64,
     file_arch: "mips64n32",
+    number_mask: u64::MAX,
     slot_bits: 64,
     pointer_bits: 32,
     legacy16_bits: 32,
@@ -38,6 +39,6 @@ static DESC: AbiDesc = AbiDesc {
 /// Decodes a call made by `insn` at `pc`.
 pub fn enter(cpu: &mut dyn Cpu, insn: SyscallInsn, pc: u64, mode: Mode) -> Result<Entry, MemError> {
     let sp = cpu.reg(mips::SP) & 0xffff_ffff;
-    let number = cpu.reg(mips::V0) & 0xffff_ffff;
+    let number = cpu.reg(mips::V0) & DESC.number_mask;
     Ok(Entry::returning_to_next(number, pc, sp, insn, mode))
 }

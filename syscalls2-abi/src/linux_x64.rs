@@ -2,7 +2,13 @@
 //!
 //! - The number in RAX, of which the kernel uses the low 32 bits
 //!   (`do_syscall_64(struct pt_regs *regs, int nr)` in
-//!   `arch/x86/entry/common.c`, Linux 6.1).
+//!   `arch/x86/entry/common.c`, Linux 6.1): RAX = `1 << 32 | 257` is an
+//!   `openat`. A number with x32's bit (`__X32_SYSCALL_BIT`, 0x40000000) is
+//!   kept whole: Debian's kernels run no x32 calls (`cloud-amd64` is built
+//!   without `CONFIG_X86_X32_ABI`, `amd64` with `CONFIG_X86_X32_DISABLED`),
+//!   so such a call fails with `ENOSYS` there, and is traced as the unknown
+//!   number it is (a kernel booted with `syscall.x32=y` would need an x32
+//!   profile, which is not bundled).
 //! - Arguments in RDI, RSI, RDX, R10, R8, R9 (R10, not RCX, which `syscall`
 //!   overwrites with the return address).
 //! - The call returns to the next instruction (pc + 2) with RSP unchanged;
@@ -21,6 +27,7 @@ static DESC: AbiDesc = AbiDesc {
     os: Os::Linux,
     arch: Arch::X86_64,
     file_arch: "x64",
+    number_mask: 0xffff_ffff,
     slot_bits: 64,
     pointer_bits: 64,
     legacy16_bits: 32,
@@ -70,7 +77,7 @@ fn mode_abi(mode: Mode) -> Option<Abi> {
 /// Decodes a call made by `insn` at `pc`.
 pub fn enter(cpu: &mut dyn Cpu, insn: SyscallInsn, pc: u64, mode: Mode) -> Result<Entry, MemError> {
     let sp = cpu.reg(Reg::Rsp);
-    let number = cpu.reg(Reg::Rax) & 0xffff_ffff;
+    let number = cpu.reg(Reg::Rax) & DESC.number_mask;
     Ok(Entry::returning_to_next(number, pc, sp, insn, mode))
 }
 

@@ -36,6 +36,7 @@ static DESC: AbiDesc = AbiDesc {
     os: Os::Linux,
     arch: Arch::X86,
     file_arch: "x86",
+    number_mask: 0xffff_ffff,
     slot_bits: 32,
     pointer_bits: 32,
     legacy16_bits: 16,
@@ -72,7 +73,7 @@ fn find_insn(bytes: &[u8], _mode: Mode) -> Option<SyscallInsn> {
 
 /// Decodes a call made by `insn` at `pc`.
 pub fn enter(cpu: &mut dyn Cpu, insn: SyscallInsn, pc: u64, mode: Mode) -> Result<Entry, MemError> {
-    let number = cpu.reg(Reg::Rax) & 0xffff_ffff;
+    let number = cpu.reg(Reg::Rax) & DESC.number_mask;
     let sp = cpu.reg(Reg::Rsp) & 0xffff_ffff;
     let retaddr = match insn {
         SyscallInsn::Sysenter | SyscallInsn::Syscall => {
@@ -90,7 +91,6 @@ pub fn enter(cpu: &mut dyn Cpu, insn: SyscallInsn, pc: u64, mode: Mode) -> Resul
         insn,
         mode,
         stack: sp,
-        unaligned_pairs: false,
     })
 }
 

@@ -3,7 +3,12 @@
 //!
 //! - `syscall`, with the number in `$v0` (`$2`); each ABI has its own range:
 //!   o32 from 4000, n64 from 5000, n32 from 6000 (the tables number them so).
-//!   A 64-bit kernel runs all three and dispatches on the range.
+//!   A 64-bit kernel runs all three and dispatches on the range of the
+//!   whole 64-bit `$v0` (`dsubu t2, v0, __NR_64_Linux; sltiu t0, t2,
+//!   __NR_64_Linux_syscalls` in `scall64-n64.S`, then the n32 and o32
+//!   handlers likewise): a number with high bits set is no call of any ABI,
+//!   so the 64-bit decoders keep those bits (a 32-bit kernel's `$v0` has
+//!   none).
 //! - The call returns to pc + 4 with `$sp` unchanged. The result is in
 //!   `$v0`, and `$a3` is non-zero when the call failed, `$v0` then holding
 //!   a positive errno; [`retval`] turns that into the `-errno` every other

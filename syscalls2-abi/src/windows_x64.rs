@@ -1,7 +1,8 @@
 //! Windows on x86-64: `syscall`.
 //!
 //! The stubs are `mov r10, rcx; mov eax, N; syscall; ret`. The number is in
-//! EAX; the arguments in R10 (the copy of RCX, which `syscall` overwrites),
+//! EAX, of which the kernel uses the low 13 bits, as on x86
+//! ([`crate::windows_x86::NUMBER_MASK`]); the arguments in R10 (the copy of RCX, which `syscall` overwrites),
 //! RDX, R8, R9, then on the user stack at `RSP + 0x28 + 8*(n-4)` (past the
 //! stub's return address and the caller's 32-byte home area). The call
 //! returns to pc + 2 with RSP unchanged; the NTSTATUS is in EAX.
@@ -17,6 +18,7 @@ static DESC: AbiDesc = AbiDesc {
     os: Os::Windows,
     arch: Arch::X86_64,
     file_arch: "x64",
+    number_mask: crate::windows_x86::NUMBER_MASK,
     slot_bits: 64,
     pointer_bits: 64,
     legacy16_bits: 32,
@@ -47,7 +49,7 @@ const ARG_REGS: [Reg; 4] = [Reg::R10, Reg::Rdx, Reg::R8, Reg::R9];
 pub fn enter(cpu: &mut dyn Cpu, insn: SyscallInsn, pc: u64, mode: Mode) -> Result<Entry, MemError> {
     let sp = cpu.reg(Reg::Rsp);
     Ok(Entry::returning_to_next(
-        cpu.reg(Reg::Rax) & 0xffff_ffff,
+        cpu.reg(Reg::Rax) & DESC.number_mask,
         pc,
         sp,
         insn,

@@ -1,7 +1,14 @@
 //! Windows NT on x86.
 //!
-//! The number is in EAX (bit 12 set for win32k.sys calls). ntdll's stubs
-//! pass the arguments on the user stack and point EDX at it:
+//! The number is in EAX (bit 12 set for win32k.sys calls). The kernel
+//! dispatches on its low 13 bits and ignores the rest: the low 12 are the
+//! index into a service table, bit 12 picks the table (`shr edi, 8; and
+//! edi, 10h` and `and eax, 0FFFh` in `KiFastCallEntry`; `shr edi, 7; and
+//! edi, 20h` in x64's `KiSystemCall64`; ReactOS's `SERVICE_NUMBER_MASK`
+//! 0xfff and `SERVICE_TABLE_SHIFT`/`SERVICE_TABLE_MASK`), so EAX =
+//! 0x10052 is call 0x52 and is decoded as such ([`NUMBER_MASK`]).
+//!
+//! ntdll's stubs pass the arguments on the user stack and point EDX at it:
 //!
 //! - `sysenter` (XP and later): the stub `mov eax, N; mov edx, 0x7ffe0300;
 //!   call [edx]; ret 4*argc` calls `KiFastSystemCall: mov edx, esp;
@@ -21,6 +28,10 @@
 use crate::cpu::{Cpu, CpuExt, MemError, Mode, Reg};
 use crate::{insn, Abi, AbiDesc, Arch, Entry, Os, ReturnSite, Retval, SyscallInsn};
 
+/// The bits of EAX an NT kernel dispatches on: the service index (bits
+/// 0..12) and the service table (bit 12).
+pub const NUMBER_MASK: u64 = 0x1fff;
+
 /// Windows NT on x86.
 pub const ABI: Abi = Abi::new(&DESC);
 
@@ -29,6 +40,7 @@ static DESC: AbiDesc = AbiDesc {
     os: Os::Windows,
     arch: Arch::X86,
     file_arch: "x86",
+    number_mask: NUMBER_MASK,
     slot_bits: 32,
     pointer_bits: 32,
     legacy16_bits: 32,
@@ -64,7 +76,7 @@ fn return_site(insn: SyscallInsn, pc: u64, _code_after: &[u8]) -> ReturnSite {
 
 /// Decodes a call made by `insn` at `pc`.
 pub fn enter(cpu: &mut dyn Cpu, insn: SyscallInsn, pc: u64, mode: Mode) -> Result<Entry, MemError> {
-    let number = cpu.reg(Reg::Rax) & 0xffff_ffff;
+    let number = cpu.reg(Reg::Rax) & DESC.number_mask;
     let edx = cpu.reg(Reg::Rdx) & 0xffff_ffff;
     let (retaddr, ret_sp, stack) = match insn {
         SyscallInsn::Int2e => (
@@ -85,7 +97,6 @@ pub fn enter(cpu: &mut dyn Cpu, insn: SyscallInsn, pc: u64, mode: Mode) -> Resul
         insn,
         mode,
         stack,
-        unaligned_pairs: false,
     })
 }
 

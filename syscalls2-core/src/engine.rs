@@ -178,9 +178,11 @@ pub struct Engine {
     profiles: Vec<Profile>,
     generic: GenericHooks,
     pending: Pending,
-    /// Per vCPU: the pending calls that return only on failure, with their
-    /// sequence numbers, whose outcome is not known yet.
-    exec_watch: Vec<Vec<(u32, u64)>>,
+    /// The pending calls that return only on failure whose outcome is not
+    /// known yet: (vCPU, slot, sequence number). A flat list, not indexed by
+    /// vCPU (a backend's vCPU number may be anything up to `u32::MAX`);
+    /// stale items are pruned, so it stays within the pending store's bound.
+    exec_watch: Vec<(u32, u32, u64)>,
     /// Calls retired as successful, newest last, still found at their return
     /// site should they return after all. Bounded by [`RETIRED_CAPACITY`].
     retired: VecDeque<Retired>,
@@ -402,11 +404,12 @@ impl Engine {
         let slot = recorded.slot;
         if returns.noreturn_on_success {
             if let Some(seq) = self.pending.seq_of(slot) {
-                let v = vcpu as usize;
-                if self.exec_watch.len() <= v {
-                    self.exec_watch.resize_with(v + 1, Vec::new);
+                if self.exec_watch.len() >= self.pending.capacity() {
+                    let pending = &self.pending;
+                    self.exec_watch
+                        .retain(|&(_, slot, seq)| pending.seq_of(slot) == Some(seq));
                 }
-                self.exec_watch[v].push((slot, seq));
+                self.exec_watch.push((vcpu, slot, seq));
             }
         }
     }
@@ -418,10 +421,17 @@ impl Engine {
     /// while another thread ran), [`Engine::on_block`] finds it among the
     /// retired calls and reports it.
     fn settle_exec(&mut self, vcpu: u32, observer: &mut dyn Observer) {
-        let Some(watch) = self.exec_watch.get_mut(vcpu as usize) else {
+        if self.exec_watch.is_empty() {
             return;
-        };
-        for (slot, seq) in std::mem::take(watch) {
+        }
+        let mine: Vec<(u32, u64)> = self
+            .exec_watch
+            .iter()
+            .filter(|w| w.0 == vcpu)
+            .map(|&(_, slot, seq)| (slot, seq))
+            .collect();
+        self.exec_watch.retain(|w| w.0 != vcpu);
+        for (slot, seq) in mine {
             if self.pending.seq_of(slot) != Some(seq) {
                 continue; // It returned, or was evicted.
             }

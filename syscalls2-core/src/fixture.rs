@@ -146,12 +146,15 @@ impl Serialize for Hex {
 impl<'de> Deserialize<'de> for Hex {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        let digits = s.strip_prefix("0x").ok_or_else(|| {
-            serde::de::Error::custom(format!("`{s}`: expected a \"0x...\" hex string"))
-        })?;
+        let digits = s
+            .strip_prefix("0x")
+            .filter(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_hexdigit()))
+            .ok_or_else(|| {
+                serde::de::Error::custom(format!("`{s}`: expected a \"0x...\" hex string"))
+            })?;
         u64::from_str_radix(digits, 16)
             .map(Hex)
-            .map_err(|e| serde::de::Error::custom(format!("`{s}`: {e}")))
+            .map_err(|_| serde::de::Error::custom(format!("`{s}`: too large for 64 bits")))
     }
 }
 
@@ -172,17 +175,25 @@ impl Serialize for HexBytes {
 impl<'de> Deserialize<'de> for HexBytes {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
+        if let Some(at) = s.bytes().position(|b| !b.is_ascii_hexdigit()) {
+            return Err(serde::de::Error::custom(format!(
+                "bad hex bytes: `{}` at offset {at} is not a hex digit",
+                s[at..].chars().next().unwrap_or_default()
+            )));
+        }
         if s.len() % 2 != 0 {
             return Err(serde::de::Error::custom(
                 "hex bytes need an even number of digits",
             ));
         }
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16))
-            .collect::<Result<Vec<u8>, _>>()
-            .map(HexBytes)
-            .map_err(|e| serde::de::Error::custom(format!("bad hex bytes: {e}")))
+        // Only ASCII digits from here: every pair is on character boundaries.
+        let digit = |b: u8| (b as char).to_digit(16).unwrap_or(0) as u8;
+        Ok(HexBytes(
+            s.as_bytes()
+                .chunks_exact(2)
+                .map(|p| digit(p[0]) << 4 | digit(p[1]))
+                .collect(),
+        ))
     }
 }
 
@@ -432,6 +443,29 @@ mod tests {
         assert_eq!(buf, [1, 2, 3, 4]);
         assert_eq!(cpu.read_mem(0x102, &mut buf), Err(MemError { addr: 0x104 }));
         assert_eq!(cpu.reg(Reg::Rax), 0);
+    }
+
+    #[test]
+    fn hex_is_digits_only() {
+        let bytes = |v: &str| serde_json::from_str::<HexBytes>(&format!("\"{v}\""));
+        let hex = |v: &str| serde_json::from_str::<Hex>(&format!("\"{v}\""));
+        assert_eq!(bytes("2f65").unwrap(), HexBytes(vec![0x2f, 0x65]));
+        // A sign is no digit (from_str_radix takes "+f").
+        let e = bytes("+f+5").unwrap_err().to_string();
+        assert!(e.contains("`+` at offset 0 is not a hex digit"), "{e}");
+        // A two-byte character at an even offset: no pair splits it.
+        let e = bytes("aé1").unwrap_err().to_string();
+        assert!(e.contains("`é` at offset 1"), "{e}");
+        assert!(bytes("é1").is_err() && bytes("aaé").is_err());
+        for bad in ["0x+10", "0x", "0x-1", "0x 1", "0xé"] {
+            let e = hex(bad).unwrap_err().to_string();
+            assert!(e.contains("expected a \"0x...\" hex string"), "{bad}: {e}");
+        }
+        assert!(hex("0x10000000000000000")
+            .unwrap_err()
+            .to_string()
+            .contains("too large"));
+        assert_eq!(hex("0xffffffffffffffff").unwrap(), Hex(u64::MAX));
     }
 
     #[test]

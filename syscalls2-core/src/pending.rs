@@ -25,10 +25,12 @@ use std::hash::{BuildHasherDefault, Hasher};
 const FILTER_LOG2: u32 = 18;
 
 /// The return-site filter: a bit per hash bucket, and beside it (off the hot
-/// path) how many pending entries set each bit.
+/// path) how many pending entries set each bit. The counts are `u32`: the
+/// store's 65535 entries and the engine's retired calls may all share one
+/// bucket (one return site), which a `u16` could not count.
 pub(crate) struct SiteFilter {
     bits: Box<[u64]>,
-    refs: Box<[u16]>,
+    refs: Box<[u32]>,
 }
 
 impl SiteFilter {
@@ -62,7 +64,8 @@ impl SiteFilter {
 
     pub(crate) fn remove(&mut self, addr: u64) {
         let b = Self::bucket(addr);
-        self.refs[b] -= 1;
+        debug_assert!(self.refs[b] > 0, "a site removed more often than added");
+        self.refs[b] = self.refs[b].saturating_sub(1);
         if self.refs[b] == 0 {
             self.bits[b >> 6] &= !(1 << (b & 63));
         }
@@ -504,6 +507,23 @@ mod tests {
         assert_eq!(live(&p), [0x50, 0x30, 0x60]);
         assert_eq!(p.len(), 3);
         assert!(p.get(a.slot).is_none_or(|e| e.ctx.retaddr != 0x10));
+    }
+
+    #[test]
+    fn a_bucket_counts_past_u16() {
+        // A full store (65535 threads waiting at one return site) and the
+        // engine's retired calls at that site all count in one bucket.
+        let mut f = SiteFilter::new();
+        let n = u32::from(u16::MAX) + 64;
+        for _ in 0..n {
+            f.add(0x10);
+        }
+        for _ in 1..n {
+            f.remove(0x10);
+            assert!(f.may_contain(0x10), "others still wait there");
+        }
+        f.remove(0x10);
+        assert!(!f.may_contain(0x10));
     }
 
     #[test]

@@ -190,16 +190,73 @@ impl fmt::Display for Diagnostic {
     }
 }
 
+/// Where each line of a source starts, with the grammar's line endings
+/// (`\n`, `\r\n`, and a lone `\r`): a byte offset becomes a line and
+/// column with one binary search, so locating every prototype of a table
+/// costs no more than reading it (pest's own `line_col` counts from the
+/// start each time, and counts no lone `\r`).
+struct Lines<'a> {
+    source: &'a str,
+    starts: Vec<usize>,
+}
+
+impl<'a> Lines<'a> {
+    fn new(source: &'a str) -> Self {
+        let bytes = source.as_bytes();
+        let mut starts = vec![0];
+        for (i, &b) in bytes.iter().enumerate() {
+            let ends = b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
+            if ends {
+                starts.push(i + 1);
+            }
+        }
+        Lines { source, starts }
+    }
+
+    /// The 1-based line and column (in characters) of byte `offset`.
+    fn locate(&self, offset: usize) -> (usize, usize) {
+        let line = self.starts.partition_point(|&s| s <= offset).max(1);
+        let start = self.starts[line - 1];
+        let column = self
+            .source
+            .get(start..offset)
+            .map_or(1, |s| s.chars().count() + 1);
+        (line, column)
+    }
+
+    /// Line `line` (1-based) as written, without its line ending.
+    fn text(&self, line: usize) -> &'a str {
+        let Some(&start) = self.starts.get(line.wrapping_sub(1)) else {
+            return "";
+        };
+        let end = self.starts.get(line).copied().unwrap_or(self.source.len());
+        self.source[start..end].trim_end_matches(['\n', '\r'])
+    }
+
+    /// An error at byte `offset`.
+    fn error(&self, offset: usize, message: String) -> ParseError {
+        let (line, column) = self.locate(offset);
+        ParseError {
+            line,
+            column,
+            message,
+            text: self.text(line).to_string(),
+        }
+    }
+}
+
 /// Parses a table in PANDA's prototype format.
 ///
-/// Syntax only; [`TableSource::validate`] checks for duplicates.
+/// Syntax only; [`TableSource::validate`] checks for duplicates. A number
+/// that does not fit in 64 bits is a syntax error here.
 pub fn parse_table(source: &str) -> Result<TableSource, ParseError> {
-    let mut pairs = PrototypeParser::parse(Rule::table, source).map_err(|e| to_error(e, source))?;
+    let lines = Lines::new(source);
+    let mut pairs = PrototypeParser::parse(Rule::table, source).map_err(|e| to_error(e, &lines))?;
     let table = pairs.next().expect("the table rule always yields one pair");
     let mut out = TableSource::default();
     let mut pending: Vec<Annotation> = Vec::new();
     for pair in table.into_inner() {
-        let line = pair.line_col().0;
+        let line = lines.locate(pair.as_span().start()).0;
         match pair.as_rule() {
             Rule::annotation => {
                 let name = pair
@@ -210,17 +267,15 @@ pub fn parse_table(source: &str) -> Result<TableSource, ParseError> {
                 pending.push(Annotation { name, line });
             }
             Rule::prototype => {
-                let text = source.lines().nth(line - 1).unwrap_or_default().to_string();
-                let mut p = prototype(pair, text);
+                let mut p = prototype(pair, line, &lines)?;
                 p.annotations = std::mem::take(&mut pending);
                 out.prototypes.push(p);
             }
             Rule::placeholder => {
-                let number = pair
-                    .into_inner()
-                    .next()
-                    .map(|n| number(n.as_str()))
-                    .unwrap_or(0);
+                let number = match pair.into_inner().next() {
+                    Some(n) => number(&n, &lines)?,
+                    None => 0,
+                };
                 out.placeholders.push(Placeholder { number, line });
             }
             // An annotation belongs to the prototype on the next line: any
@@ -237,21 +292,12 @@ pub fn parse_table(source: &str) -> Result<TableSource, ParseError> {
     Ok(out)
 }
 
-fn to_error(e: pest::error::Error<Rule>, source: &str) -> ParseError {
-    let (line, column) = match e.line_col {
-        pest::error::LineColLocation::Pos(p) | pest::error::LineColLocation::Span(p, _) => p,
+fn to_error(e: pest::error::Error<Rule>, lines: &Lines<'_>) -> ParseError {
+    let offset = match e.location {
+        pest::error::InputLocation::Pos(p) | pest::error::InputLocation::Span((p, _)) => p,
     };
     let e = e.renamed_rules(|rule| describe(*rule).to_string());
-    ParseError {
-        line,
-        column,
-        message: e.variant.message().into_owned(),
-        text: source
-            .lines()
-            .nth(line.saturating_sub(1))
-            .unwrap_or_default()
-            .to_string(),
-    }
+    lines.error(offset, e.variant.message().into_owned())
 }
 
 /// Human words for grammar rules, for error messages.
@@ -280,17 +326,27 @@ fn describe(rule: Rule) -> &'static str {
     }
 }
 
-fn number(s: &str) -> u64 {
-    // The grammar admits only digits, or 0x and hex digits; overflow saturates
-    // and is then reported as a duplicate or an out-of-range number.
-    match s.strip_prefix("0x") {
-        Some(hex) => u64::from_str_radix(hex, 16).unwrap_or(u64::MAX),
-        None => s.parse().unwrap_or(u64::MAX),
-    }
+/// A number token's value; the grammar admits only digits, or 0x and hex
+/// digits, so the one failure is a value beyond 64 bits.
+fn number(pair: &Pair<'_, Rule>, lines: &Lines<'_>) -> Result<u64, ParseError> {
+    let s = pair.as_str();
+    let value = match s.strip_prefix("0x") {
+        Some(hex) => u64::from_str_radix(hex, 16),
+        None => s.parse(),
+    };
+    value.map_err(|_| {
+        lines.error(
+            pair.as_span().start(),
+            format!("syscall number `{s}` does not fit in 64 bits"),
+        )
+    })
 }
 
-fn prototype(pair: Pair<'_, Rule>, text: String) -> Prototype {
-    let line = pair.line_col().0;
+fn prototype(
+    pair: Pair<'_, Rule>,
+    line: usize,
+    lines: &Lines<'_>,
+) -> Result<Prototype, ParseError> {
     let mut p = Prototype {
         number: None,
         rettype: String::new(),
@@ -298,11 +354,11 @@ fn prototype(pair: Pair<'_, Rule>, text: String) -> Prototype {
         params: Vec::new(),
         annotations: Vec::new(),
         line,
-        text,
+        text: lines.text(line).to_string(),
     };
     for part in pair.into_inner() {
         match part.as_rule() {
-            Rule::number => p.number = Some(number(part.as_str())),
+            Rule::number => p.number = Some(number(&part, lines)?),
             Rule::return_type => {
                 p.rettype = part
                     .as_str()
@@ -315,7 +371,7 @@ fn prototype(pair: Pair<'_, Rule>, text: String) -> Prototype {
             _ => {}
         }
     }
-    p
+    Ok(p)
 }
 
 fn params(pair: Pair<'_, Rule>) -> Vec<Param> {
@@ -583,6 +639,40 @@ mod tests {
         assert_eq!(e.text, "2 long sys_fork(void)");
         let e = parse_table("1 long f(int a, , int b);").unwrap_err();
         assert_eq!((e.line, e.column), (1, 17), "{e}");
+    }
+
+    #[test]
+    fn a_lone_carriage_return_ends_a_line() {
+        // The grammar's NEWLINE takes `\r` alone: so do the line numbers.
+        let t = parse_table("1 long a(void);\r2 long b(void);\r\n\r3 long c(void)").unwrap_err();
+        assert_eq!((t.line, t.text.as_str()), (4, "3 long c(void)"), "{t}");
+        let t = parse_table("1 long a(void);\r// @noreturn\r2 long b(void);").unwrap();
+        let lines: Vec<(usize, &str)> = t
+            .prototypes
+            .iter()
+            .map(|p| (p.line, p.text.as_str()))
+            .collect();
+        assert_eq!(lines, [(1, "1 long a(void);"), (3, "2 long b(void);")]);
+        assert_eq!(t.prototypes[1].annotations[0].line, 2);
+    }
+
+    #[test]
+    fn columns_count_characters() {
+        let e = parse_table("// é\n1 long é(void);").unwrap_err();
+        assert_eq!((e.line, e.column), (2, 8), "{e}");
+    }
+
+    #[test]
+    fn numbers_beyond_64_bits_are_errors_at_their_place() {
+        let e = parse_table("1 long a(void);\n  18446744073709551616 long b(void);\n").unwrap_err();
+        assert_eq!((e.line, e.column), (2, 3), "{e}");
+        assert!(e.message.contains("does not fit in 64 bits"), "{e}");
+        let e = parse_table("0x10000000000000000 long b(void);").unwrap_err();
+        assert_eq!((e.line, e.column), (1, 1), "{e}");
+        let t = parse_table("0xffffffffffffffff long b(void);").unwrap();
+        assert_eq!(t.prototypes[0].number, Some(u64::MAX));
+        let e = parse_table("99999999999999999999 AUE_X OBSOL x").unwrap_err();
+        assert!(e.message.contains("does not fit"), "{e}");
     }
 
     #[test]

@@ -99,6 +99,16 @@ pub fn resolve(
     // one the typed items serve.
     for p in &source.prototypes {
         let entry_abi = p.number.map_or(abi, |n| abi.abi_of_number(n));
+        if let Some(n) = p.number.filter(|n| n & !entry_abi.number_mask != 0) {
+            errors.push(Diagnostic {
+                line: p.line,
+                message: format!(
+                    "`{}`: number {n:#x} is beyond {entry_abi}'s call numbers (its kernel reads them in {:#x}): no call can have it",
+                    p.name, entry_abi.number_mask
+                ),
+            });
+            continue;
+        }
         match resolve_one(p, entry_abi) {
             Ok(s) => syscalls.push(s),
             Err(e) => errors.push(e),
@@ -341,6 +351,25 @@ mod tests {
         assert_eq!(errors.len(), 2, "{errors:?}");
         assert!(errors[0].message.contains("duplicate syscall number 1"));
         assert!(errors[1].message.contains("no number"));
+    }
+
+    #[test]
+    fn numbers_beyond_the_abis_are_refused_at_their_line() {
+        use syscalls2_abi::{linux_mips64, linux_x64, windows_x64};
+        let refused = |src: &str, abi| {
+            let e = resolve(&parse_table(src).unwrap(), abi, "t").unwrap_err();
+            assert_eq!(e.len(), 1, "{e:?}");
+            (e[0].line, e[0].message.clone())
+        };
+        // x86-64's kernel reads 32 bits: 1 << 32 | 1 is call 1.
+        let (line, m) = refused("1 long a(void);\n0x100000001 long b(void);", linux_x64::ABI);
+        assert_eq!(line, 2);
+        assert!(m.contains("beyond linux_x64's call numbers"), "{m}");
+        let (line, _) = refused("0x2000 NTSTATUS NtX(void);", windows_x64::ABI);
+        assert_eq!(line, 1);
+        // MIPS64 reads the whole register.
+        let src = "0x100000000 long a(void);";
+        assert!(resolve(&parse_table(src).unwrap(), linux_mips64::ABI, "t").is_ok());
     }
 
     #[test]

@@ -6,14 +6,15 @@ use crate::cpu::{read_vaddr, QemuCpu, RegMap, Target};
 use qemu_plugin::install::{Args, Info};
 use qemu_plugin::plugin::{HasCallbacks, Register};
 use qemu_plugin::sys::{
-    qemu_plugin_cb_flags, qemu_plugin_id_t, qemu_plugin_insn, qemu_plugin_insn_data,
-    qemu_plugin_insn_haddr, qemu_plugin_insn_size, qemu_plugin_insn_vaddr, qemu_plugin_op,
-    qemu_plugin_register_atexit_cb, qemu_plugin_register_flush_cb,
+    qemu_plugin_cb_flags, qemu_plugin_cond, qemu_plugin_id_t, qemu_plugin_insn,
+    qemu_plugin_insn_data, qemu_plugin_insn_haddr, qemu_plugin_insn_size, qemu_plugin_insn_vaddr,
+    qemu_plugin_op, qemu_plugin_register_atexit_cb, qemu_plugin_register_flush_cb,
     qemu_plugin_register_vcpu_init_cb, qemu_plugin_register_vcpu_insn_exec_cb,
-    qemu_plugin_register_vcpu_tb_exec_cb, qemu_plugin_register_vcpu_tb_exec_inline_per_vcpu,
+    qemu_plugin_register_vcpu_insn_exec_inline_per_vcpu, qemu_plugin_register_vcpu_tb_exec_cb,
+    qemu_plugin_register_vcpu_tb_exec_cond_cb, qemu_plugin_register_vcpu_tb_exec_inline_per_vcpu,
     qemu_plugin_register_vcpu_tb_trans_cb, qemu_plugin_reset, qemu_plugin_scoreboard_new,
     qemu_plugin_tb, qemu_plugin_tb_get_insn, qemu_plugin_tb_n_insns, qemu_plugin_tb_vaddr,
-    qemu_plugin_u64,
+    qemu_plugin_u64, qemu_plugin_u64_set,
 };
 use qemu_plugin::PluginId;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -22,12 +23,18 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 use syscalls2::options::Options;
 use syscalls2::session::Session;
-use syscalls2::{profiles, Abi, Cpu, Engine, Handler, ReturnSite, SyscallInsn};
+use syscalls2::{profiles, Abi, Cpu, Engine, Handler, Mode, ReturnSite, SyscallInsn};
 
-/// How return sites get their callbacks.
+/// How returns are found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ReturnMode {
-    /// Only blocks at addresses after syscall instructions (the default).
+    /// The first block each vCPU runs after the kernel's exception-return
+    /// instructions ([`Arch::is_exception_return`](syscalls2::Arch)), by a
+    /// conditional callback on a per-vCPU flag (the default).
+    Exits,
+    /// Only blocks at addresses after syscall instructions, learnt at
+    /// translation; a block translated before its syscall instruction
+    /// costs a flush of the translation cache (for comparison).
     Sites,
     /// Every block, filtered by the engine (for comparison).
     EveryBlock,
@@ -37,7 +44,7 @@ pub enum ReturnMode {
 /// ([`syscalls2::options`]).
 #[derive(Clone, Copy, Debug)]
 pub struct QemuOptions {
-    /// `returns=sites|every-block`.
+    /// `returns=exits|sites|every-block`.
     pub returns: ReturnMode,
     /// `icount=on|off`: count each vCPU's guest instructions (an inline
     /// add per block), for the events' `icount`.
@@ -49,15 +56,18 @@ impl QemuOptions {
     /// an error.
     pub fn parse(pairs: &[(String, String)]) -> Result<QemuOptions, String> {
         let mut o = QemuOptions {
-            returns: ReturnMode::Sites,
+            returns: ReturnMode::Exits,
             icount: false,
         };
         for (k, v) in pairs {
             match (k.as_str(), v.as_str()) {
+                ("returns", "exits") => o.returns = ReturnMode::Exits,
                 ("returns", "sites") => o.returns = ReturnMode::Sites,
                 ("returns", "every-block") => o.returns = ReturnMode::EveryBlock,
                 ("returns", _) => {
-                    return Err(format!("returns=`{v}`: expected sites or every-block"))
+                    return Err(format!(
+                        "returns=`{v}`: expected exits, sites or every-block"
+                    ))
                 }
                 ("icount", "on") => o.icount = true,
                 ("icount", "off") => o.icount = false,
@@ -104,9 +114,13 @@ struct State {
     sites: Mutex<Sites>,
     vcpus: Box<[OnceLock<RegMap>]>,
     icount: Option<qemu_plugin_u64>,
+    /// `returns=exits`: per vCPU, 1 from an exception return until the
+    /// next block starts.
+    armed: Option<qemu_plugin_u64>,
     resetting: AtomicBool,
     resets: AtomicU64,
     return_tbs: AtomicU64,
+    exit_blocks: AtomicU64,
     tbs: AtomicU64,
     false_svc: AtomicU64,
 }
@@ -204,11 +218,8 @@ impl Entry {
             .system
             .as_ref()
             .map_or(64, |s| s.max_vcpus.max(s.smp_vcpus).max(1) as usize);
-        let icount = qemu.icount.then(|| qemu_plugin_u64 {
-            // SAFETY: a scoreboard of one u64 per vCPU, never freed.
-            score: unsafe { qemu_plugin_scoreboard_new(std::mem::size_of::<u64>()) },
-            offset: 0,
-        });
+        let icount = qemu.icount.then(per_vcpu_u64);
+        let armed = (qemu.returns == ReturnMode::Exits).then(per_vcpu_u64);
         let st = State {
             id,
             target,
@@ -219,9 +230,11 @@ impl Entry {
             sites: Mutex::new(Sites::default()),
             vcpus: (0..max_vcpus).map(|_| OnceLock::new()).collect(),
             icount,
+            armed,
             resetting: AtomicBool::new(false),
             resets: AtomicU64::new(0),
             return_tbs: AtomicU64::new(0),
+            exit_blocks: AtomicU64::new(0),
             tbs: AtomicU64::new(0),
             false_svc: AtomicU64::new(0),
         };
@@ -230,6 +243,15 @@ impl Entry {
             .map_err(|_| "the plugin is installed twice".to_string())?;
         register_callbacks(id);
         Ok(())
+    }
+}
+
+/// A new scoreboard of one u64 per vCPU, zeroed.
+fn per_vcpu_u64() -> qemu_plugin_u64 {
+    qemu_plugin_u64 {
+        // SAFETY: a scoreboard of one u64 per vCPU, never freed.
+        score: unsafe { qemu_plugin_scoreboard_new(std::mem::size_of::<u64>()) },
+        offset: 0,
     }
 }
 
@@ -301,39 +323,71 @@ unsafe extern "C" fn tb_trans(_id: qemu_plugin_id_t, tb: *mut qemu_plugin_tb) {
             n as u64,
         );
     }
+    let mode = st.qemu.returns;
     let mut sites = lock(&st.sites);
-    sites.translated.insert(tb_pc);
-    let every = st.qemu.returns == ReturnMode::EveryBlock;
-    if every || sites.returns.contains(&tb_pc) {
-        if !every {
-            st.return_tbs.fetch_add(1, Ordering::Relaxed);
+    match (mode, st.armed) {
+        (ReturnMode::Exits, Some(armed)) => {
+            // Every block: a callback when the vCPU has just returned from
+            // an exception (one load and compare otherwise).
+            qemu_plugin_register_vcpu_tb_exec_cond_cb(
+                tb,
+                Some(on_block_after_exit),
+                qemu_plugin_cb_flags::QEMU_PLUGIN_CB_R_REGS,
+                qemu_plugin_cond::QEMU_PLUGIN_COND_NE,
+                armed,
+                0,
+                tb_pc as usize as *mut c_void,
+            );
         }
-        qemu_plugin_register_vcpu_tb_exec_cb(
-            tb,
-            Some(on_return_block),
-            qemu_plugin_cb_flags::QEMU_PLUGIN_CB_R_REGS,
-            tb_pc as usize as *mut c_void,
-        );
+        _ => {
+            sites.translated.insert(tb_pc);
+            let every = mode == ReturnMode::EveryBlock;
+            if every || sites.returns.contains(&tb_pc) {
+                if !every {
+                    st.return_tbs.fetch_add(1, Ordering::Relaxed);
+                }
+                qemu_plugin_register_vcpu_tb_exec_cb(
+                    tb,
+                    Some(on_return_block),
+                    qemu_plugin_cb_flags::QEMU_PLUGIN_CB_R_REGS,
+                    tb_pc as usize as *mut c_void,
+                );
+            }
+        }
     }
     let mut need_reset = false;
+    let arch = st.target.arch();
     for i in 0..n {
         let insn = qemu_plugin_tb_get_insn(tb, i);
-        let size = qemu_plugin_insn_size(insn);
+        let size = qemu_plugin_insn_size(insn).min(16);
+        let mut bytes = [0u8; 16];
+        qemu_plugin_insn_data(insn, bytes.as_mut_ptr() as *mut c_void, size);
+        if let Some(armed) = st.armed {
+            if arch.is_exception_return(&bytes[..size], Mode::default()) {
+                qemu_plugin_register_vcpu_insn_exec_inline_per_vcpu(
+                    insn,
+                    qemu_plugin_op::QEMU_PLUGIN_INLINE_STORE_U64,
+                    armed,
+                    1,
+                );
+                continue;
+            }
+        }
         if size != 2 && size != 4 {
             continue;
         }
-        let mut bytes = [0u8; 4];
-        qemu_plugin_insn_data(insn, bytes.as_mut_ptr() as *mut c_void, size);
         let Some(kind) = st.target.find_syscall_insn(st.abi, &bytes[..size]) else {
             continue;
         };
+        let mut key = [0u8; 4];
+        key[..size].copy_from_slice(&bytes[..size]);
         let pc = qemu_plugin_insn_vaddr(insn);
         let after = code_after(insn, pc, size);
-        let site: &'static Site = sites.syscalls.entry((pc, bytes)).or_insert_with(|| {
+        let site: &'static Site = sites.syscalls.entry((pc, key)).or_insert_with(|| {
             Box::leak(Box::new(Site {
                 pc,
                 insn: kind,
-                bytes,
+                bytes: key,
                 after,
             }))
         });
@@ -343,6 +397,9 @@ unsafe extern "C" fn tb_trans(_id: qemu_plugin_id_t, tb: *mut qemu_plugin_tb) {
             qemu_plugin_cb_flags::QEMU_PLUGIN_CB_R_REGS,
             site as *const Site as *mut c_void,
         );
+        if mode != ReturnMode::Sites {
+            continue;
+        }
         // Where the call returns, by the ABIs that use the instruction (a
         // 32-bit vDSO's `sysenter` returns to its landing pad).
         let code = site.after.as_ref().map_or(&[][..], |c| &c[..]);
@@ -353,7 +410,7 @@ unsafe extern "C" fn tb_trans(_id: qemu_plugin_id_t, tb: *mut qemu_plugin_tb) {
             }
         }
         for r in returns {
-            if sites.returns.insert(r) && sites.translated.contains(&r) && !every {
+            if sites.returns.insert(r) && sites.translated.contains(&r) {
                 need_reset = true;
             }
         }
@@ -412,6 +469,17 @@ unsafe extern "C" fn on_syscall_insn(vcpu: u32, udata: *mut c_void) {
     lock(&st.session).on_syscall(&mut cpu, site.pc, site.insn, &site.bytes[..len]);
 }
 
+/// `returns=exits`: the first block after an exception return.
+unsafe extern "C" fn on_block_after_exit(vcpu: u32, udata: *mut c_void) {
+    let st = state();
+    if let Some(armed) = st.armed {
+        // SAFETY: the scoreboard outlives the plugin; `vcpu` is this vCPU.
+        unsafe { qemu_plugin_u64_set(armed, vcpu, 0) };
+    }
+    st.exit_blocks.fetch_add(1, Ordering::Relaxed);
+    on_return_block(vcpu, udata);
+}
+
 unsafe extern "C" fn on_return_block(vcpu: u32, udata: *mut c_void) {
     let st = state();
     let pc = udata as usize as u64;
@@ -437,6 +505,10 @@ unsafe extern "C" fn at_exit(_id: qemu_plugin_id_t, _udata: *mut c_void) {
             st.return_tbs.load(Ordering::Relaxed),
         ),
         (
+            "blocks_after_exits".to_string(),
+            st.exit_blocks.load(Ordering::Relaxed),
+        ),
+        (
             "false_arm_svc".to_string(),
             st.false_svc.load(Ordering::Relaxed),
         ),
@@ -444,7 +516,10 @@ unsafe extern "C" fn at_exit(_id: qemu_plugin_id_t, _udata: *mut c_void) {
     let summary = match session.finish(backend.clone()) {
         Ok(summary) => summary,
         Err(e) => {
-            eprintln!("syscalls2: {e}");
+            eprintln!(
+                "syscalls2: {}: {e}; the trace is incomplete",
+                st.options.log
+            );
             session.summary(backend)
         }
     };

@@ -12,11 +12,13 @@
 //! - `cargo xtask qemu-test`: the QEMU plugin on real guests, checked.
 //! - `cargo xtask qemu-trace ARGS`: an alias of `syscalls2 trace ARGS` (the `syscalls2-cli` crate).
 //! - `cargo xtask strace-compare`: the plugin's trace against strace's, inside the same guests.
+//! - `cargo xtask hostile`: the plugin against a guest program that tries to hide its calls.
 
 use std::process::ExitCode;
 
 mod constants;
 mod errno;
+mod hostile;
 mod kernel_layout;
 mod prototypes;
 mod qemu;
@@ -33,6 +35,7 @@ fn main() -> ExitCode {
         Some("qemu-trace") => qemu_trace(&args[1..]),
         Some("qemu-test") => qemu::test(&args[1..]),
         Some("strace-compare") => strace_compare::main(&args[1..]),
+        Some("hostile") => hostile::main(&args[1..]),
         _ => Err(usage()),
     };
     match result {
@@ -84,6 +87,7 @@ fn usage() -> String {
      \x20 constants --debs DIR [--cc clang-14]                 strace's constants and argument rules from data/ and UAPI headers\n\
      \x20 qemu-trace [ARGS] -- CMD                           `syscalls2 trace`: boot a guest, run CMD, print its syscalls\n\
      \x20 qemu-test [ARCH...]                                 boot every guest with the QEMU plugin and check its trace\n\
-     \x20 strace-compare [--arch A]... [--min PCT] [--top N]   the plugin's trace against strace's in the same guests\n"
+     \x20 strace-compare [--arch A]... [--min PCT] [--top N]   the plugin's trace against strace's in the same guests\n\
+     \x20 hostile [ARCH...]                                   a guest program that tries to hide its calls, against the trace\n"
         .to_string()
 }
