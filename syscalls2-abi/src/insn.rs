@@ -26,6 +26,8 @@ pub enum SyscallInsn {
     A64Svc,
     /// MIPS `syscall`.
     MipsSyscall,
+    /// RISC-V `ecall` (`0x00000073`; there is no compressed form).
+    Ecall,
 }
 
 impl SyscallInsn {
@@ -34,7 +36,8 @@ impl SyscallInsn {
         match self {
             SyscallInsn::ArmSvc { thumb: false, .. }
             | SyscallInsn::A64Svc
-            | SyscallInsn::MipsSyscall => 4,
+            | SyscallInsn::MipsSyscall
+            | SyscallInsn::Ecall => 4,
             _ => 2,
         }
     }
@@ -54,6 +57,7 @@ impl SyscallInsn {
             SyscallInsn::ArmSvc { thumb: true, .. } => "svc-thumb",
             SyscallInsn::ArmSvc { thumb: false, .. } => "svc-arm",
             SyscallInsn::A64Svc => "svc",
+            SyscallInsn::Ecall => "ecall",
         }
     }
 }
@@ -111,6 +115,11 @@ pub(crate) fn a64_svc(bytes: &[u8], mode: Mode) -> Option<SyscallInsn> {
 pub(crate) fn mips_syscall(bytes: &[u8], mode: Mode) -> Option<SyscallInsn> {
     let insn = word(bytes, mode)?;
     (insn & 0xfc00_003f == 0x0000_000c).then_some(SyscallInsn::MipsSyscall)
+}
+
+/// A RISC-V `ecall` at the start of `bytes` (instructions are little-endian).
+pub(crate) fn riscv_ecall(bytes: &[u8], mode: Mode) -> Option<SyscallInsn> {
+    (word(bytes, mode)? == 0x0000_0073).then_some(SyscallInsn::Ecall)
 }
 
 #[cfg(test)]
@@ -205,6 +214,20 @@ mod tests {
         assert_eq!(
             linux_mips64::ABI.find_syscall_insn(&[0x0c, 0, 0, 0], le),
             Some(SyscallInsn::MipsSyscall)
+        );
+        let rv = linux_riscv64::ABI;
+        assert_eq!(
+            rv.find_syscall_insn(&[0x73, 0, 0, 0], wide),
+            Some(SyscallInsn::Ecall)
+        );
+        // ebreak (0x00100073) and csrrw (0x34011073) share the SYSTEM opcode.
+        assert_eq!(
+            rv.find_syscall_insn(&0x0010_0073u32.to_le_bytes(), wide),
+            None
+        );
+        assert_eq!(
+            rv.find_syscall_insn(&0x3401_1073u32.to_le_bytes(), wide),
+            None
         );
     }
 }
