@@ -81,7 +81,14 @@ apt_update() {
         log "apt-get update"
         # Some mirrors/indices may fail transiently (e.g. "Mirror sync in progress");
         # apt ignores those indices and keeps old ones, which is fine for us.
-        $SUDO apt-get update -q >/dev/null 2>&1 || log "apt-get update reported errors (continuing)"
+        # Another apt (a concurrent build of other images) may hold the lists
+        # lock for a while: wait for it rather than go on with stale lists.
+        local try
+        for try in 1 2 3 4 5 6; do
+            $SUDO apt-get -o DPkg::Lock::Timeout=300 update -q >/dev/null 2>&1 && break
+            [ "$try" = 6 ] && { log "apt-get update reported errors (continuing)"; break; }
+            sleep 10
+        done
         APT_UPDATED=1
     fi
 }
@@ -97,9 +104,9 @@ need_tools() {
     fi
     if [ ${#missing[@]} -gt 0 ]; then
         log "installing host tools: ${missing[*]}"
-        $SUDO apt-get install -y -q "${missing[@]}" >/dev/null 2>&1 || {
+        $SUDO apt-get -o DPkg::Lock::Timeout=300 install -y -q "${missing[@]}" >/dev/null 2>&1 || {
             apt_update
-            $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null
+            $SUDO env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -q "${missing[@]}" >/dev/null
         }
     fi
 }
@@ -141,9 +148,9 @@ resolve_kernel() {
 
 download() { # pkg[:arch] -> prints path of the .deb in $DL
     local pkg="$1"
-    (cd "$DL" && $SUDO apt-get download -q "$pkg" >/dev/null 2>&1) || {
+    (cd "$DL" && $SUDO apt-get -o DPkg::Lock::Timeout=300 download -q "$pkg" >/dev/null 2>&1) || {
         apt_update
-        (cd "$DL" && $SUDO apt-get download -q "$pkg" >/dev/null)
+        (cd "$DL" && $SUDO apt-get -o DPkg::Lock::Timeout=300 download -q "$pkg" >/dev/null)
     }
     local name="${pkg%%:*}" arch="${pkg##*:}" f newest=""
     # The newest of the arch's and the arch-independent .debs (an unmatched

@@ -34,12 +34,17 @@ if [ "$CODENAME" = bookworm ] && ! grep -rqs "bookworm-backports" /etc/apt/sourc
     echo "deb http://deb.debian.org/debian bookworm-backports main" | $SUDO tee "$LIST" >/dev/null
 fi
 echo "[install-qemu] apt-get update"
-$SUDO apt-get update -q >/dev/null 2>&1 || echo "[install-qemu] apt-get update reported errors (continuing)"
+# Another apt (a concurrent image build) may hold the lists lock: wait for it.
+for try in 1 2 3 4 5 6; do
+    $SUDO apt-get -o DPkg::Lock::Timeout=300 update -q >/dev/null 2>&1 && break
+    [ "$try" = 6 ] && { echo "[install-qemu] apt-get update reported errors (continuing)"; break; }
+    sleep 10
+done
 TARGET=()
 [ "$CODENAME" = bookworm ] && TARGET=(-t bookworm-backports)
-$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends \
     "${TARGET[@]}" qemu-system-x86 qemu-system-arm qemu-system-mips qemu-system-misc
-$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends \
     cpio gzip dpkg coreutils
 qemu_ok || { echo "[install-qemu] error: QEMU 10 or later not installed" >&2; exit 1; }
 echo "[install-qemu] $(qemu-system-x86_64 --version | head -n1)"

@@ -33,7 +33,7 @@ cargo xtask strace-compare
 
 step "examples"
 out=$(cargo run -q --example strace)
-grep -qF 'openat(-100, "/etc/hostname", 0, 0) = 3' <<<"$out"
+grep -qF 'openat(AT_FDCWD, "/etc/hostname", O_RDONLY) = 3' <<<"$out"
 grep -qF 'exit_group(3) = ?' <<<"$out"
 out=$(cargo run -q --example strace -- --format jsonl tests/fixtures/windows7_x86_filereadmon.json)
 grep -qF '"name":"NtCreateFile"' <<<"$out"

@@ -17,6 +17,7 @@
 //!   their string;
 //! - other pointers as addresses; memory that cannot be read as such.
 
+use crate::decode::{self, Kind};
 use crate::event::{ArgValue, Args};
 use syscalls2_core::{windows, ArgClass, ArgInfo, Cpu, CpuExt, Os, SyscallCtx, MAX_CSTR};
 
@@ -86,22 +87,30 @@ impl Capture {
                 .filter(|(_, a)| a.class != ArgClass::Varargs)
                 .map(|(i, a)| {
                     let length = length_of(info.args, i).map(|j| ctx.args[j] as usize);
-                    (
-                        a.name.to_string(),
-                        self.value(cpu, ctx, a, ctx.args[i], length),
-                    )
+                    let value = match rule(ctx, a) {
+                        Some(Kind::InStr) if ctx.args[i] != 0 => self.cstr(cpu, ctx.args[i]),
+                        Some(Kind::InStruct(name)) if ctx.args[i] != 0 => {
+                            structure(cpu, ctx, name, ctx.args[i])
+                        }
+                        _ => self.value(cpu, ctx, a, ctx.args[i], length),
+                    };
+                    (a.name.to_string(), value)
                 })
                 .collect(),
         )
     }
 
     /// Updates `args`, captured at enter, with what the call wrote: a Linux
-    /// output buffer (`read`'s) with the length it returned.
+    /// output buffer (`read`'s) with the length it returned, the strings and
+    /// integers [`crate::decode`]'s rules say it writes (`prctl(PR_GET_NAME,
+    /// ..)`'s name, `wait4`'s status). An input string whose page was not
+    /// yet present at the enter (`readlink("/proc/self/exe", ..)` at a
+    /// program's start) is read again.
     pub fn at_return(&self, cpu: &mut dyn Cpu, ctx: &SyscallCtx, args: &mut Args) {
         let (Some(info), Some(ret)) = (ctx.info, ctx.retval) else {
             return;
         };
-        if ctx.abi.os == Os::Windows || ret.is_error() {
+        if ctx.abi.os == Os::Windows {
             return;
         }
         let written = usize::try_from(ret.value).unwrap_or(0);
@@ -114,9 +123,44 @@ impl Capture {
                 return;
             };
             let addr = ctx.args[i];
-            if addr != 0 && length_of(info.args, i).is_some() && !is_input(a) {
-                *value = self.bytes(cpu, addr, written);
+            if addr == 0 {
+                continue;
             }
+            if value.unreadable == Some(true) && a.class == ArgClass::CStr && is_input(a) {
+                *value = self.cstr(cpu, addr);
+                continue;
+            }
+            if ret.is_error() {
+                continue;
+            }
+            let ints = |cpu: &mut dyn Cpu, n: u64| -> ArgValue {
+                let read: Result<Vec<i64>, _> = (0..n)
+                    .map(|k| {
+                        cpu.read_uint(addr.wrapping_add(4 * k), 4)
+                            .map(|v| v as u32 as i32 as i64)
+                    })
+                    .collect();
+                read.map_or(ArgValue::unreadable(addr), |v| ArgValue::ints(addr, v))
+            };
+            match rule(ctx, a) {
+                Some(Kind::OutStr) => *value = self.cstr(cpu, addr),
+                Some(Kind::WaitStatus) => *value = ints(cpu, 1),
+                Some(Kind::FdPair) => *value = ints(cpu, 2),
+                Some(Kind::OutStruct(name)) => *value = structure(cpu, ctx, name, addr),
+                _ if length_of(info.args, i).is_some() && !is_input(a) => {
+                    *value = self.bytes(cpu, addr, written);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The C string at `addr`, up to `PATH_MAX`.
+    fn cstr(&self, cpu: &mut dyn Cpu, addr: u64) -> ArgValue {
+        match cpu.read_cstr(addr, MAX_CSTR + 1) {
+            Ok(s) if s.len() > MAX_CSTR => ArgValue::string(addr, &s[..MAX_CSTR], true),
+            Ok(s) => ArgValue::string(addr, &s, false),
+            Err(_) => ArgValue::unreadable(addr),
         }
     }
 
@@ -140,11 +184,7 @@ impl Capture {
                     ArgValue::ptr(v)
                 }
             }
-            ArgClass::CStr => match cpu.read_cstr(v, MAX_CSTR + 1) {
-                Ok(s) if s.len() > MAX_CSTR => ArgValue::string(v, &s[..MAX_CSTR], true),
-                Ok(s) => ArgValue::string(v, &s, false),
-                Err(_) => ArgValue::unreadable(v),
-            },
+            ArgClass::CStr => self.cstr(cpu, v),
             ArgClass::WStr => match read_wide(cpu, v) {
                 Ok(s) => ArgValue::string(v, s.as_bytes(), false),
                 Err(_) => ArgValue::unreadable(v),
@@ -192,6 +232,47 @@ impl Capture {
         }
         ArgValue::array(addr, &out, true)
     }
+}
+
+/// The fields strace prints of the structure `name` at `addr`, as the
+/// call's ABI lays it out.
+fn structure(cpu: &mut dyn Cpu, ctx: &SyscallCtx, name: &str, addr: u64) -> ArgValue {
+    let Some(layout) = decode::structure(ctx.abi, name) else {
+        return ArgValue::ptr(addr);
+    };
+    let mut fields = Vec::new();
+    for f in layout.fields {
+        let at = addr.wrapping_add(f.offset as u64);
+        let value = if f.text {
+            cpu.read_bytes(at, f.size).map(|b| {
+                let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
+                ArgValue::string(at, &b[..end], false)
+            })
+        } else {
+            cpu.read_uint(at, f.size).map(ArgValue::uint)
+        };
+        match value {
+            Ok(v) => fields.push((f.name.to_string(), v)),
+            Err(_) => return ArgValue::unreadable(addr),
+        }
+    }
+    ArgValue {
+        ptr: Some(addr),
+        fields: Some(Args(fields)),
+        ..ArgValue::default()
+    }
+}
+
+/// The kind [`crate::decode`]'s rules give argument `a` of the call.
+fn rule(ctx: &SyscallCtx, a: &ArgInfo) -> Option<Kind> {
+    let info = ctx.info?;
+    let value = |name: &str| {
+        info.args
+            .iter()
+            .position(|x| x.name == name)
+            .and_then(|j| ctx.args.get(j).copied())
+    };
+    decode::rule(decode::sets(ctx.abi), info.name, a.name, &value).map(|r| r.kind)
 }
 
 fn read_wide(cpu: &mut dyn Cpu, addr: u64) -> Result<String, syscalls2_core::MemError> {

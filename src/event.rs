@@ -120,8 +120,8 @@ pub struct ErrorCode {
     pub no: u32,
 }
 
-/// A call's arguments, by name, in order.
-#[derive(Clone, Debug, Default, PartialEq)]
+/// A call's arguments, by name, in order (and a structure's fields).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Args(pub Vec<(String, ArgValue)>);
 
 impl Args {
@@ -219,6 +219,8 @@ impl<'de> Deserialize<'de> for Args {
 ///   (text decoded as UTF-8 with replacement; `truncated` when cut);
 /// - bytes it points to: `{"ptr": .., "bytes": "68656c6c6f0a", "truncated": false}` (hex);
 /// - an array of strings (`argv`): `{"ptr": .., "array": ["sh", "-c"], "truncated": false}`;
+/// - integers it points to (a wait status, two fds): `{"ptr": .., "ints": [3, 4]}`;
+/// - a structure it points to: `{"ptr": .., "fields": {"tv_sec": {"uint": 15}, "tv_nsec": {"uint": 785}}}`;
 /// - memory that could not be read: `{"ptr": .., "unreadable": true}`.
 ///
 /// A reader picks the member it wants (`args.filename.str` in DuckDB).
@@ -247,6 +249,14 @@ pub struct ArgValue {
     /// Whether `str`, `bytes` or `array` was cut short.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub truncated: Option<bool>,
+    /// The integers at `ptr`, for a pointer the call writes integers
+    /// through (`wait4`'s status, `pipe2`'s two fds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ints: Option<Vec<i64>>,
+    /// The fields of the structure at `ptr`, by name, in order (`timespec`,
+    /// `stat`, `utsname`): those strace prints, as `data/linux_constants.txt` lists them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fields: Option<Args>,
     /// The memory at `ptr` could not be read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unreadable: Option<bool>,
@@ -317,6 +327,15 @@ impl ArgValue {
                     .collect(),
             ),
             truncated: Some(truncated),
+            ..ArgValue::default()
+        }
+    }
+
+    /// The integers at `addr`.
+    pub fn ints(addr: u64, values: Vec<i64>) -> ArgValue {
+        ArgValue {
+            ptr: Some(addr),
+            ints: Some(values),
             ..ArgValue::default()
         }
     }

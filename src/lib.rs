@@ -38,6 +38,7 @@
 #![warn(missing_docs)]
 
 pub mod capture;
+pub mod decode;
 pub mod event;
 pub mod options;
 pub mod session;

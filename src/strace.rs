@@ -1,12 +1,17 @@
 //! strace-style text: an [`Event`] (with its call's table entry) as the
 //! line strace would print.
 //!
-//! - the call at its return, `openat(-100, "/etc/hostname", 0, 0) = 3`; a
+//! - the call at its return, `openat(AT_FDCWD, "/etc/hostname", O_RDONLY) = 3`; a
 //!   call that never returns at its enter, `exit_group(3) = ?`; one that
 //!   returns only on failure (`execve`) at its enter as
 //!   `execve(...) <unfinished ...>`;
-//! - integers in decimal (unsigned ones from 0x10000 in hex), pointers in
-//!   hex, `NULL` for 0, unreadable memory as its address;
+//! - integers in decimal, pointers in hex, `NULL` for 0, unreadable memory
+//!   as its address;
+//! - what [`crate::decode`]'s data says an argument is: `AT_FDCWD`,
+//!   `O_RDONLY|O_CLOEXEC`, `SIGTERM`, octal modes, a wait status, `pipe`'s
+//!   fds, `envp` as `0x... /* 5 vars */`; arguments strace leaves out (an
+//!   `openat`'s mode without `O_CREAT`) left out, `clone`'s named and in
+//!   strace's order;
 //! - strings quoted and escaped as strace does, buffers cut at the string
 //!   limit with `...`, arrays as `["sh", "-c", "exit 3"]`, Windows strings
 //!   as `L"..."`;
@@ -15,6 +20,7 @@
 //!
 //! Each line starts with the address space, `[0x29ba000]`.
 
+use crate::decode;
 use crate::event::{ArgValue, Event, Phase};
 use std::fmt::Write as _;
 use syscalls2_core::{errno, Abi, ArgClass, ArgInfo, Os, SyscallInfo};
@@ -38,8 +44,8 @@ impl Strace {
     /// (the enter of a call that returns).
     pub fn line(&self, event: &Event, info: Option<&SyscallInfo>, abi: Abi) -> Option<String> {
         let returns = info.map(|i| i.returns).unwrap_or_default();
-        let args = self.args(event, info);
-        let head = format!("[{:#x}] {}({}", event.asid, display_name(event), args);
+        let args = self.args(event, info, abi);
+        let head = format!("[{:#x}] {}({}", event.asid, display_name(event, abi), args);
         match event.ev {
             Phase::Return => {
                 let error = event.errno.as_ref().map(|e| e.no);
@@ -57,7 +63,7 @@ impl Strace {
         }
     }
 
-    fn args(&self, event: &Event, info: Option<&SyscallInfo>) -> String {
+    fn args(&self, event: &Event, info: Option<&SyscallInfo>, abi: Abi) -> String {
         let typed: Vec<&ArgInfo> = info
             .map(|i| {
                 i.args
@@ -66,16 +72,132 @@ impl Strace {
                     .collect()
             })
             .unwrap_or_default();
-        event
+        let sets = decode::sets(abi);
+        let value = |name: &str| event.args.get(name).and_then(raw);
+        let mut shown: Vec<(usize, String)> = event
             .args
             .iter()
             .enumerate()
-            .map(|(i, (_, v))| self.arg(v, typed.get(i).copied()))
+            .filter_map(|(i, (name, v))| {
+                let a = typed.get(i).copied();
+                let syscall = info.map_or("", |s| s.name);
+                let text = match info
+                    .and(a)
+                    .and_then(|a| decode::rule(sets, syscall, a.name, &value))
+                {
+                    Some(r) => self.decoded(r, v, a, sets, abi)?,
+                    None => self.arg(v, a, abi.os),
+                };
+                let text = match decode::label(syscall, name) {
+                    Some(l) => format!("{l}={text}"),
+                    None => text,
+                };
+                Some((i, text))
+            })
+            .collect();
+        if let Some(order) = info.and_then(|s| decode::order(s.name)) {
+            let rank = |i: usize| {
+                let name = event.args.0.get(i).map_or("", |(n, _)| n.as_str());
+                order.iter().position(|o| *o == name).unwrap_or(order.len())
+            };
+            shown.sort_by_key(|(i, _)| rank(*i));
+        }
+        shown
+            .into_iter()
+            .map(|(_, t)| t)
             .collect::<Vec<_>>()
             .join(", ")
     }
 
-    fn arg(&self, v: &ArgValue, info: Option<&ArgInfo>) -> String {
+    /// A structure the capture read, as strace prints it:
+    /// `{tv_sec=15, tv_nsec=78578247}`, `{st_mode=S_IFDIR|0755, st_size=320, ...}`.
+    fn fields(&self, fields: &crate::event::Args, kind: decode::Kind, abi: Abi) -> String {
+        let sets = decode::sets(abi);
+        let layout = match kind {
+            decode::Kind::InStruct(n) | decode::Kind::OutStruct(n) => decode::structure(abi, n),
+            _ => None,
+        };
+        let mut parts: Vec<String> = fields
+            .iter()
+            .map(|(name, v)| {
+                let field_kind = layout
+                    .and_then(|l| l.fields.iter().find(|f| f.name == name))
+                    .and_then(|f| f.kind);
+                let text = match (&v.str, v.uint, field_kind) {
+                    (Some(t), _, _) => format!("\"{}\"", escape(t.as_bytes())),
+                    (None, Some(w), Some(k)) => {
+                        word_text(k, w, sets).unwrap_or_else(|| w.to_string())
+                    }
+                    (None, Some(w), None) => w.to_string(),
+                    _ => "?".into(),
+                };
+                format!("{name}={text}")
+            })
+            .collect();
+        if layout.is_some_and(|l| l.more) {
+            parts.push("...".into());
+        }
+        format!("{{{}}}", parts.join(", "))
+    }
+
+    /// An argument the data says the meaning of (see [`decode`]); `None`
+    /// when strace leaves it out.
+    fn decoded(
+        &self,
+        rule: &decode::ArgRule,
+        v: &ArgValue,
+        a: Option<&ArgInfo>,
+        sets: &'static [decode::ConstSet],
+        abi: Abi,
+    ) -> Option<String> {
+        if rule.kind == decode::Kind::Omit {
+            return None;
+        }
+        if v.unreadable == Some(true) {
+            return Some(self.arg(v, a, abi.os));
+        }
+        match rule.kind {
+            decode::Kind::Envp => {
+                return Some(match (&v.array, v.ptr) {
+                    (Some(items), Some(p)) => format!("{p:#x} /* {} vars */", items.len()),
+                    _ => self.arg(v, a, abi.os),
+                })
+            }
+            decode::Kind::WaitStatus | decode::Kind::FdPair => {
+                return Some(match v.ints.as_deref() {
+                    Some([s]) if rule.kind == decode::Kind::WaitStatus => {
+                        format!("[{}]", wait_status(*s as u32, sets))
+                    }
+                    Some([r, w]) => format!("[{r}, {w}]"),
+                    _ => self.arg(v, a, abi.os),
+                });
+            }
+            decode::Kind::InStr | decode::Kind::OutStr => return Some(self.arg(v, a, abi.os)),
+            decode::Kind::InStruct(_) | decode::Kind::OutStruct(_) => {
+                return Some(match &v.fields {
+                    Some(fields) => self.fields(fields, rule.kind, abi),
+                    None => self.arg(v, a, abi.os),
+                })
+            }
+            _ => {}
+        }
+        let Some(word) = raw(v) else {
+            return Some(self.arg(v, a, abi.os));
+        };
+        // The value at the argument's width: `int` flags are 32 bits.
+        let bits = match a.map(|a| a.class) {
+            Some(ArgClass::Int { bits, .. }) => u32::from(bits),
+            _ => u32::from(abi.slot_bits),
+        };
+        let word = if bits >= 64 {
+            word
+        } else {
+            word & ((1u64 << bits) - 1)
+        };
+        Some(word_text(rule.kind, word, sets).unwrap_or_else(|| self.arg(v, a, abi.os)))
+    }
+
+    fn arg(&self, v: &ArgValue, info: Option<&ArgInfo>, os: Os) -> String {
         let wide = info.is_some_and(|a| {
             a.class == ArgClass::WStr || matches!(a.pointee, "UNICODE_STRING" | "OBJECT_ATTRIBUTES")
         });
@@ -117,8 +239,9 @@ impl Strace {
         }
         match (v.int, v.uint, v.ptr) {
             (Some(i), _, _) => i.to_string(),
-            (_, Some(u), _) if u < 0x10000 => u.to_string(),
-            (_, Some(u), _) => format!("{u:#x}"),
+            // Windows masks and flags (ACCESS_MASK) in hex, as its tools print them.
+            (_, Some(u), _) if os == Os::Windows && u >= 0x10000 => format!("{u:#x}"),
+            (_, Some(u), _) => u.to_string(),
             (_, _, Some(0)) => "NULL".into(),
             (_, _, Some(p)) => format!("{p:#x}"),
             _ => "?".into(),
@@ -126,18 +249,31 @@ impl Strace {
     }
 }
 
-/// Escapes bytes as strace does: `\n`, `\t`, `\"`, `\\`, other
-/// non-printables in octal.
+/// Escapes bytes as strace does: `\n`, `\t`, `\r`, `\v`, `\f`, `\"`,
+/// `\\`, other non-printables in octal, with three digits where a digit
+/// follows (`\0\0011` is 0, 1, '1'; `\011` would read back as a tab); a
+/// string with a byte from 0x80 on entirely in hex (`\x5f\xbe`).
 pub fn escape(bytes: &[u8]) -> String {
     let mut s = String::new();
-    for &b in bytes {
+    if bytes.iter().any(|&b| b >= 0x80) {
+        for b in bytes {
+            let _ = write!(s, "\\x{b:02x}");
+        }
+        return s;
+    }
+    for (i, &b) in bytes.iter().enumerate() {
         match b {
             b'\n' => s.push_str("\\n"),
             b'\t' => s.push_str("\\t"),
             b'\r' => s.push_str("\\r"),
+            0x0b => s.push_str("\\v"),
+            0x0c => s.push_str("\\f"),
             b'"' => s.push_str("\\\""),
             b'\\' => s.push_str("\\\\"),
             0x20..=0x7e => s.push(b as char),
+            _ if bytes.get(i + 1).is_some_and(|n| (b'0'..=b'7').contains(n)) => {
+                let _ = write!(s, "\\{b:03o}");
+            }
             _ => {
                 let _ = write!(s, "\\{b:o}");
             }
@@ -146,22 +282,101 @@ pub fn escape(bytes: &[u8]) -> String {
     s
 }
 
-/// The name strace prints: the event's, or `syscall_0x..` for an unknown
-/// number.
-fn display_name(event: &Event) -> String {
-    match &event.name {
-        Some(n) => n.clone(),
-        None => format!("syscall_{:#x}", event.no),
+/// The name strace prints: the table's name of the event's call as strace
+/// names it, or `syscall_0x..` for an unknown number.
+fn display_name(event: &Event, abi: Abi) -> String {
+    match (&event.syscall, &event.name) {
+        (Some(s), _) => strace_name(abi, s),
+        (None, Some(n)) => n.clone(),
+        (None, None) => format!("syscall_{:#x}", event.no),
     }
 }
 
-/// The name strace prints for a table's name: Linux's `sys_` prefix
-/// dropped.
+/// The name strace prints for a table's name: the name strace's own table
+/// gives a kernel entry point (`sys_newuname` is `uname`, from
+/// `data/linux_args.txt`), else Linux's `sys_` prefix dropped.
 pub fn strace_name(abi: Abi, name: &str) -> String {
     match abi.os {
-        Os::Linux => name.strip_prefix("sys_").unwrap_or(name).to_string(),
+        Os::Linux => match decode::strace_name(abi, name) {
+            Some(n) => n.to_string(),
+            None => name.strip_prefix("sys_").unwrap_or(name).to_string(),
+        },
         Os::Windows | Os::FreeBsd => name.to_string(),
     }
+}
+
+/// An integer as `kind` says strace prints it; `None` for a kind that is
+/// not an integer's.
+fn word_text(kind: decode::Kind, word: u64, sets: &'static [decode::ConstSet]) -> Option<String> {
+    Some(match kind {
+        decode::Kind::Set(name) => decode::set(sets, name)?.render(sets, word),
+        decode::Kind::Fd => (word as u32 as i32).to_string(),
+        decode::Kind::Dirfd => {
+            let fd = word as u32 as i32;
+            match decode::value_of(sets, "AT_FDCWD") {
+                Some(cwd) if cwd as u32 as i32 == fd => "AT_FDCWD".into(),
+                _ => fd.to_string(),
+            }
+        }
+        decode::Kind::Mode | decode::Kind::Octal => octal(word),
+        decode::Kind::FileMode => match decode::set(sets, "file_type") {
+            Some(types) => {
+                let (names, rest) = types.decode(sets, word);
+                match names.first() {
+                    Some(t) => format!("{t}|{}", octal(rest)),
+                    None => octal(word),
+                }
+            }
+            None => octal(word),
+        },
+        decode::Kind::Hex => format!("{word:#x}"),
+        decode::Kind::Ptr if word == 0 => "NULL".into(),
+        decode::Kind::Ptr => format!("{word:#x}"),
+        _ => return None,
+    })
+}
+
+/// A wait status as strace prints it: `{WIFEXITED(s) && WEXITSTATUS(s) == 0}`,
+/// `{WIFSIGNALED(s) && WTERMSIG(s) == SIGTERM}`.
+pub fn wait_status(s: u32, sets: &'static [decode::ConstSet]) -> String {
+    let signal =
+        |n: u32| match decode::set(sets, "signal").and_then(|set| set.name_of(u64::from(n))) {
+            Some(name) => name.to_string(),
+            None => n.to_string(),
+        };
+    let low = s & 0x7f;
+    if low == 0 {
+        format!("{{WIFEXITED(s) && WEXITSTATUS(s) == {}}}", (s >> 8) & 0xff)
+    } else if s & 0xff == 0x7f {
+        format!(
+            "{{WIFSTOPPED(s) && WSTOPSIG(s) == {}}}",
+            signal((s >> 8) & 0xff)
+        )
+    } else if s == 0xffff {
+        "{WIFCONTINUED(s)}".to_string()
+    } else {
+        let core = if s & 0x80 != 0 {
+            " && WCOREDUMP(s)"
+        } else {
+            ""
+        };
+        format!("{{WIFSIGNALED(s) && WTERMSIG(s) == {}{core}}}", signal(low))
+    }
+}
+
+/// A raw integer argument, as its bits.
+fn raw(v: &ArgValue) -> Option<u64> {
+    v.int.map(|i| i as u64).or(v.uint).or(v.ptr)
+}
+
+/// A number in octal as strace prints modes: `0755`, `022`, `000`.
+fn octal(v: u64) -> String {
+    let s = if v == 0 {
+        "0".to_string()
+    } else {
+        format!("0{v:o}")
+    };
+    format!("{s:0>3}")
 }
 
 /// A return value as strace shows it (after `= `), given the error the
@@ -203,6 +418,10 @@ mod tests {
     #[test]
     fn escaping_follows_strace() {
         assert_eq!(escape(b"hi\n\t\"\\\x01"), "hi\\n\\t\\\"\\\\\\1");
+        // A digit after an escape: three octal digits, so it reads back the same.
+        assert_eq!(escape(b"\0\x011\n"), "\\0\\0011\\n");
+        // A byte from 0x80 on: the whole string in hex.
+        assert_eq!(escape(b"\x5f\xbe"), "\\x5f\\xbe");
     }
 
     #[test]

@@ -19,8 +19,8 @@ fn check(name: &str) {
         );
     };
     has(
-        &|l| l.contains("openat(-100, \"/etc/hostname\", ") && l.ends_with(" = 3"),
-        "openat of /etc/hostname returning fd 3",
+        &|l| l.contains("openat(AT_FDCWD, \"/etc/hostname\", O_RDONLY") && l.ends_with(" = 3"),
+        "openat(AT_FDCWD, \"/etc/hostname\", O_RDONLY..) returning fd 3",
     );
     has(
         &|l| l.contains("read(3, \"syscalls2-guest\\n\", ") && l.ends_with(" = 16"),

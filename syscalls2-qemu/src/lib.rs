@@ -15,7 +15,7 @@
 //! |---|---|
 //! | `profile=NAME` | the profile (`linux_x64`, ...); default from the QEMU target: x86_64 → `linux_x64` with compat `linux_x86`, i386 → `linux_x86`, arm → `linux_arm`, aarch64 → `linux_arm64` |
 //! | `log=PATH` | where the trace goes (default: stderr); `log=none` for no trace |
-//! | `format=strace\|jsonl` | strace lines (`[asid] openat(-100, "/etc/hostname", 0, 0) = 3`) or one JSON object per enter and per return (below) |
+//! | `format=strace\|jsonl` | strace lines (`[asid] openat(AT_FDCWD, "/etc/hostname", O_RDONLY) = 3`) or one JSON object per enter and per return (below) |
 //! | `asid=0x...` | only this address space (repeatable) |
 //! | `after=TEXT` | trace nothing until a `write` containing TEXT, then only the processes the writer forks after it, and their descendants (through fork, clone and exec); `until=TEXT` stops at the writer's next write containing TEXT |
 //! | `record=PATH` | write the traced events as a syscalls2 fixture (`syscalls2_core::fixture`); `record_max=N` caps them (default 600) |

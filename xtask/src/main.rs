@@ -3,6 +3,8 @@
 //! - `cargo xtask prototypes linux --source DIR [--out syscalls2-prototypes/tables/]`: the Linux tables from a kernel tree.
 //! - `cargo xtask prototypes windows [--out syscalls2-prototypes/tables/]`: the Windows tables from `../shared/reference`.
 //! - `cargo xtask schema`: `schema/event-v1.schema.json` from the event types.
+//! - `cargo xtask constants --debs DIR`: the constants and argument rules strace's
+//!   rendering uses, `src/generated/linux_constants.rs`, from `data/` and each ABI's UAPI headers.
 //! - `cargo xtask errno --source DIR`: the errno and NTSTATUS name tables in
 //!   `syscalls2-abi/src/generated/` from a kernel tree, glibc, strace and mingw-w64.
 //! - `cargo xtask qemu-trace`, `cargo xtask qemu-test`: the QEMU plugin on real guests.
@@ -10,6 +12,7 @@
 
 use std::process::ExitCode;
 
+mod constants;
 mod errno;
 mod prototypes;
 mod qemu;
@@ -20,6 +23,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("prototypes") => prototypes::main(&args[1..]),
         Some("errno") => errno::main(&args[1..]),
+        Some("constants") => constants::main(&args[1..]),
         Some("schema") => schema(),
         Some("qemu-trace") => qemu::trace(&args[1..]),
         Some("qemu-test") => qemu::test(&args[1..]),
@@ -54,6 +58,7 @@ fn usage() -> String {
      \x20 prototypes windows [--reference DIR] [--out DIR]   Windows tables from shared/reference\n\
      \x20 errno --source KERNEL_DIR [--ntstatus H] [--strace BIN] [--out DIR]   errno and NTSTATUS names\n\
      \x20 schema                                              write schema/event-v1.schema.json from the event types\n\
+     \x20 constants --debs DIR [--cc clang-14]                 strace's constants and argument rules from data/ and UAPI headers\n\
      \x20 qemu-trace --arch ARCH [--all] [--jsonl] [--smp N] -- CMD   boot a guest, run CMD, print its syscalls\n\
      \x20 qemu-test [ARCH...]                                 boot every guest with the QEMU plugin and check its trace\n\
      \x20 strace-compare [--arch A]... [--min PCT] [--top N]   the plugin's trace against strace's in the same guests\n"
