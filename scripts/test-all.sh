@@ -5,7 +5,9 @@
 # scripts/guest-images.sh, with Debian's strace for the strace images;
 # DuckDB from PyPI), then runs: formatting and lint checks, the real-guest
 # tests under QEMU, DuckDB over a real trace, the comparison with strace,
-# the examples, and the unit, integration, compile-fail and doc tests.
+# the syscalls2 command on live guests (record/replay included), the
+# examples, the unit, integration, compile-fail and doc tests, and a dry
+# run of publishing every crate.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,6 +33,31 @@ step "strace as the oracle: the plugin's trace against Debian's strace in the sa
 # Thresholds per arch: MIN_EXACT in xtask/src/strace_compare/mod.rs.
 cargo xtask strace-compare
 
+step "the syscalls2 command: show, trace -c, trace -e trace=%file, record once and replay twice"
+cargo build -q -p syscalls2-cli
+s2=target/debug/syscalls2
+out=$("$s2" show)
+grep -qF 'openat(AT_FDCWD, "/etc/hostname", O_RDONLY) = 3' <<<"$out"
+"$s2" trace --arch x86_64 -c -- 'find / > /dev/null' > target/cli-count.txt
+head -n 1 target/cli-count.txt | grep -qxF '% time     seconds  usecs/call     calls    errors syscall'
+grep -qE ' getdents64$' target/cli-count.txt
+tail -n 1 target/cli-count.txt | grep -qE '^100\.00 .* total$'
+"$s2" trace --arch x86_64 -e trace=%file -- 'cat /etc/hostname' > target/cli-file.txt
+grep -qF 'openat(AT_FDCWD, "/etc/hostname", O_RDONLY) = 3' target/cli-file.txt
+if grep -qE '\] (read|write|sendfile|close|mmap)\(' target/cli-file.txt; then
+    echo "-e trace=%file printed a call that is not a file call" >&2; exit 1
+fi
+for arch in x86_64 aarch64; do
+    rec="target/cli-rr-$arch"
+    rm -rf "$rec"
+    "$s2" record --arch "$arch" -o "$rec" -- 'cat /etc/hostname; ls /nonexistent; sh -c "exit 3"'
+    "$s2" replay "$rec" > "$rec/replay-1.txt"
+    "$s2" replay "$rec" > "$rec/replay-2.txt"
+    grep -qF '"/etc/hostname", O_RDONLY) = 3' "$rec/replay-1.txt"
+    cmp "$rec/replay-1.txt" "$rec/replay-2.txt"
+    echo "record/replay $arch: two replays identical ($(wc -l < "$rec/replay-1.txt") lines)"
+done
+
 step "examples"
 out=$(cargo run -q --example strace)
 grep -qF 'openat(AT_FDCWD, "/etc/hostname", O_RDONLY) = 3' <<<"$out"
@@ -43,3 +70,6 @@ echo "examples: ok"
 
 step "cargo test (no emulator: fixtures, trybuild, doc tests)"
 cargo test --workspace --all-features
+
+step "cargo publish --workspace --dry-run: every crate packages, and builds from its package alone"
+cargo publish --workspace --dry-run --allow-dirty

@@ -144,7 +144,10 @@ impl Capture {
             };
             match rule(ctx, a) {
                 Some(Kind::OutStr) => *value = self.cstr(cpu, addr),
-                Some(Kind::WaitStatus) => *value = ints(cpu, 1),
+                // The status is written only when a child was reaped (not
+                // for WNOHANG's 0).
+                Some(Kind::WaitStatus) if ret.value > 0 => *value = ints(cpu, 1),
+                Some(Kind::WaitStatus | Kind::InStr | Kind::InStruct(_)) => {}
                 Some(Kind::FdPair) => *value = ints(cpu, 2),
                 Some(Kind::OutStruct(name)) => *value = structure(cpu, ctx, name, addr),
                 _ if length_of(info.args, i).is_some() && !is_input(a) => {

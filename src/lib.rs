@@ -38,6 +38,8 @@
 #![warn(missing_docs)]
 
 pub mod capture;
+pub mod classes;
+pub mod count;
 pub mod decode;
 pub mod event;
 pub mod options;

@@ -8,7 +8,7 @@
 //! | `log=PATH\|none` | where the trace goes (default: stderr) |
 //! | `format=strace\|jsonl` | strace lines, or the events of [`crate::event`] |
 //! | `asid=N` | only this address space (repeatable; decimal or `0x` hex) |
-//! | `trace=NAME` | only this syscall (repeatable; strace's or the table's name) |
+//! | `trace=NAME` | only this syscall (repeatable; strace's or the table's name), or `trace=%CLASS`: strace's class ([`crate::classes`]) |
 //! | `after=TEXT`, `until=TEXT` | only the processes forked after a call passing TEXT (see [`Filter::following`]) |
 //! | `s=N` | bytes of a buffer shown (strace's `-s`; default 32) |
 //! | `record=PATH`, `record_max=N` | write the traced events as a fixture (default at most 600) |
@@ -166,8 +166,12 @@ impl Options {
         for &a in &self.asids {
             f = f.with_asid(a);
         }
-        if !self.names.is_empty() {
-            f = f.with_names(self.names.iter().cloned());
+        for name in &self.names {
+            f = match name.strip_prefix('%') {
+                Some(class) => f.with_class(class),
+                None => Ok(f.with_names([name.as_str()])),
+            }
+            .map_err(|e| OptionError(e.to_string()))?;
         }
         if let Some(after) = &self.after {
             f = f

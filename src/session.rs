@@ -42,7 +42,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::fmt;
 use std::io::{self, Write};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use syscalls2_core::fixture::{self, EventKind, Fixture, FixtureError, Recorder};
 use syscalls2_core::{
     errno, Abi, ArgClass, Cpu, CpuExt, Dropped, Engine, Handler, Observer, Os, SyscallCtx,
@@ -61,6 +61,21 @@ pub struct Record<'a> {
     pub abi: Abi,
 }
 
+impl<'a> Record<'a> {
+    /// An event read back (from JSON lines, say), with its table entry and
+    /// ABI from the bundled profiles; `None` when its profile or ABI is not
+    /// built in.
+    pub fn of(event: &'a Event) -> Option<Record<'a>> {
+        let table = crate::profiles::by_name(&event.profile);
+        let abi = Abi::from_name(&event.abi).or(table.map(|t| t.abi))?;
+        Some(Record {
+            event,
+            info: table.and_then(|t| t.by_number(event.no)),
+            abi,
+        })
+    }
+}
+
 /// Where traced calls go.
 pub trait Sink: Send {
     /// Takes one event (every enter and every return of a traced call).
@@ -73,11 +88,59 @@ pub trait Sink: Send {
     }
 }
 
+/// What starts a line: strace's `-t`, `-tt`, `-ttt`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Timestamps {
+    /// Nothing.
+    #[default]
+    None,
+    /// `-t`: the time of day (UTC), `15:04:05`.
+    Seconds,
+    /// `-tt`: with microseconds, `15:04:05.123456`.
+    Micros,
+    /// `-ttt`: seconds since the Unix epoch, with microseconds.
+    Epoch,
+}
+
+impl Timestamps {
+    /// The prefix for an event `ts` nanoseconds after `start`.
+    pub fn prefix(self, start: SystemTime, ts: u64) -> String {
+        let at = start + Duration::from_nanos(ts);
+        let since = at.duration_since(UNIX_EPOCH).unwrap_or_default();
+        let (secs, micros) = (since.as_secs(), since.subsec_micros());
+        let day = secs % 86_400;
+        let hms = format!("{:02}:{:02}:{:02}", day / 3600, day / 60 % 60, day % 60);
+        match self {
+            Timestamps::None => String::new(),
+            Timestamps::Seconds => format!("{hms} "),
+            Timestamps::Micros => format!("{hms}.{micros:06} "),
+            Timestamps::Epoch => format!("{secs}.{micros:06} "),
+        }
+    }
+}
+
+impl<S: Sink + ?Sized> Sink for Box<S> {
+    fn event(&mut self, record: &Record<'_>) -> io::Result<()> {
+        (**self).event(record)
+    }
+
+    fn finish(&mut self, summary: &Summary) -> io::Result<()> {
+        (**self).finish(summary)
+    }
+}
+
 /// strace-style lines ([`Strace`]), one per call.
 pub struct StraceSink<W: Write + Send> {
     out: W,
     /// The rendering.
     pub strace: Strace,
+    /// strace's `-t`/`-tt`/`-ttt`.
+    pub timestamps: Timestamps,
+    /// strace's `-T`: the time spent in the call, `<0.000123>`, after a
+    /// returned call's line.
+    pub durations: bool,
+    /// When the events' `ts` was 0 (default: when the sink was made).
+    pub start: SystemTime,
 }
 
 impl<W: Write + Send> StraceSink<W> {
@@ -86,15 +149,26 @@ impl<W: Write + Send> StraceSink<W> {
         StraceSink {
             out,
             strace: Strace::default(),
+            timestamps: Timestamps::None,
+            durations: false,
+            start: SystemTime::now(),
         }
     }
 }
 
 impl<W: Write + Send> Sink for StraceSink<W> {
     fn event(&mut self, r: &Record<'_>) -> io::Result<()> {
-        match self.strace.line(r.event, r.info, r.abi) {
-            Some(line) => writeln!(self.out, "{line}"),
-            None => Ok(()),
+        let Some(line) = self.strace.line(r.event, r.info, r.abi) else {
+            return Ok(());
+        };
+        let prefix = self.timestamps.prefix(self.start, r.event.ts);
+        match r.event.duration_ns {
+            Some(ns) if self.durations => {
+                let d = Duration::from_nanos(ns);
+                let (s, us) = (d.as_secs(), d.subsec_micros());
+                writeln!(self.out, "{prefix}{line} <{s}.{us:06}>")
+            }
+            _ => writeln!(self.out, "{prefix}{line}"),
         }
     }
 
@@ -170,6 +244,8 @@ impl Sink for MemorySink {
 pub enum FilterError {
     /// A marker text is empty (it would match every call).
     EmptyMarker(&'static str),
+    /// A `%class` strace does not have ([`crate::classes`]).
+    UnknownClass(String),
 }
 
 impl fmt::Display for FilterError {
@@ -179,6 +255,14 @@ impl fmt::Display for FilterError {
                 write!(
                     f,
                     "{which}= needs a text: an empty marker would match every call"
+                )
+            }
+            FilterError::UnknownClass(c) => {
+                let known: Vec<String> = crate::classes::names().map(|n| format!("%{n}")).collect();
+                write!(
+                    f,
+                    "unknown syscall class `{c}`; known: {}",
+                    known.join(", ")
                 )
             }
         }
@@ -209,6 +293,15 @@ impl Filter {
             .get_or_insert_with(BTreeSet::new)
             .extend(names.into_iter().map(Into::into));
         self
+    }
+
+    /// Only the syscalls of strace's class `class` (`%file`, `file`, …;
+    /// see [`crate::classes`]), beside those of other names and classes.
+    pub fn with_class(self, class: &str) -> Result<Filter, FilterError> {
+        match crate::classes::members(class) {
+            Some(names) => Ok(self.with_names(names.iter().copied())),
+            None => Err(FilterError::UnknownClass(class.to_string())),
+        }
     }
 
     /// Nothing until a call that passes a string or buffer containing
@@ -740,9 +833,28 @@ impl fmt::Debug for Session {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::profiles;
+
+    /// A writer whose bytes the test reads after the session took it.
+    #[derive(Clone, Default)]
+    pub(crate) struct SharedBuf(Arc<Mutex<Vec<u8>>>);
+
+    impl SharedBuf {
+        pub(crate) fn text(&self) -> String {
+            String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+        }
+    }
+
+    impl Write for SharedBuf {
+        fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+            self.0.lock().unwrap().write(b)
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
 
     fn fixture(name: &str) -> Fixture {
         let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -831,6 +943,50 @@ mod tests {
         let (some, _) = replay(&f, Filter::default().with_asid(asid));
         assert!(!some.is_empty() && some.len() < all.len());
         assert!(some.iter().all(|e| e.asid == asid));
+    }
+
+    #[test]
+    fn class_filters_trace_only_the_classs_calls() {
+        let f = fixture("linux_x64_qemu_workload.json");
+        let (events, _) = replay(&f, Filter::default().with_class("%file").unwrap());
+        let file = crate::classes::members("file").unwrap();
+        assert!(events.iter().any(|e| e.name.as_deref() == Some("openat")));
+        assert!(events
+            .iter()
+            .all(|e| e.name.as_deref().is_some_and(|n| file.contains(&n))));
+        assert_eq!(
+            Filter::default().with_class("%files").unwrap_err(),
+            FilterError::UnknownClass("%files".into())
+        );
+    }
+
+    #[test]
+    fn timestamps_and_durations_frame_the_line() {
+        let start = UNIX_EPOCH + Duration::from_secs(86_400 * 3 + 3600 * 15 + 64);
+        let ts = 1_500_250;
+        assert_eq!(Timestamps::Seconds.prefix(start, ts), "15:01:04 ");
+        assert_eq!(Timestamps::Micros.prefix(start, ts), "15:01:04.001500 ");
+        assert_eq!(Timestamps::Epoch.prefix(start, ts), "313264.001500 ");
+        let f = fixture("linux_x64_qemu_workload.json");
+        let out = MemorySink::default();
+        let mut s = session(&f).with_filter(Filter::default().with_names(["openat"]));
+        let text = SharedBuf::default();
+        let mut sink = StraceSink::new(text.clone());
+        sink.timestamps = Timestamps::Micros;
+        sink.durations = true;
+        s.add_sink(sink);
+        s.add_sink(out.clone());
+        s.replay(&f).unwrap();
+        s.finish(BTreeMap::new()).unwrap();
+        let text = text.text();
+        let first = text.lines().next().unwrap();
+        // `15:04:05.123456 [asid] openat(...) = 3 <0.000041>`
+        let (time, rest) = first.split_once(' ').unwrap();
+        assert_eq!(time.len(), 15, "{first}");
+        assert!(rest.contains("openat("), "{first}");
+        let d = rest.rsplit_once(" <").unwrap().1;
+        assert!(d.ends_with('>') && d.len() == 9, "{first}");
+        assert_eq!(text.lines().count(), out.lines().len());
     }
 
     #[test]

@@ -425,6 +425,34 @@ mod tests {
     }
 
     #[test]
+    fn wait_statuses_read_as_strace_prints_them() {
+        let sets = decode::sets(linux_x64::ABI);
+        assert_eq!(
+            wait_status(0, sets),
+            "{WIFEXITED(s) && WEXITSTATUS(s) == 0}"
+        );
+        assert_eq!(
+            wait_status(3 << 8, sets),
+            "{WIFEXITED(s) && WEXITSTATUS(s) == 3}"
+        );
+        assert_eq!(
+            wait_status(15, sets),
+            "{WIFSIGNALED(s) && WTERMSIG(s) == SIGTERM}"
+        );
+        assert_eq!(
+            wait_status(0x80 | 11, sets),
+            "{WIFSIGNALED(s) && WTERMSIG(s) == SIGSEGV && WCOREDUMP(s)}"
+        );
+    }
+
+    #[test]
+    fn modes_are_octal_as_strace_prints_them() {
+        assert_eq!(octal(0o777), "0777");
+        assert_eq!(octal(0o22), "022");
+        assert_eq!(octal(0), "000");
+    }
+
+    #[test]
     fn return_values() {
         assert_eq!(
             format_retval(linux_x64::ABI, -2, Some(2)),

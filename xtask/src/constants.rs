@@ -324,6 +324,7 @@ pub fn main(args: &[String]) -> Result<(), String> {
         .map_err(|e| format!("{abi}: {e}"))?;
         per_abi.push((abi, target, parse_probe(&asm)?));
     }
+    check_structs(&constants, &per_abi)?;
     let args = parse_args(&read(ARGS)?, &constants)?;
     let text = render(&constants, &per_abi, &args, &packages, &version);
     let out = root.join(OUT);
@@ -397,6 +398,41 @@ fn extract(dir: &Path, into: &Path) -> Result<(Vec<String>, PathBuf), String> {
         ));
     }
     Ok((packages, tree))
+}
+
+/// Checks that every structure's fields have a known kind and that the
+/// compiler gave every size and offset on every ABI.
+fn check_structs(
+    constants: &ConstantsFile,
+    per_abi: &[(&str, &str, BTreeMap<String, i64>)],
+) -> Result<(), String> {
+    let sets: BTreeSet<&str> = constants.sets.iter().map(|s| s.name.as_str()).collect();
+    for st in &constants.structs {
+        for (f, kind) in &st.fields {
+            if let Some(k) = kind
+                .as_deref()
+                .filter(|k| !matches!(*k, "str" | "filemode"))
+            {
+                if !sets.contains(k) {
+                    return Err(format!(
+                        "{CONSTANTS}: struct {} field {f}: {k} is neither str, filemode nor a set",
+                        st.name
+                    ));
+                }
+            }
+        }
+        for (abi, _, values) in per_abi {
+            let mut keys = vec![format!("struct:{}:size", st.name)];
+            for (f, _) in &st.fields {
+                keys.push(format!("struct:{}:{f}:offset", st.name));
+                keys.push(format!("struct:{}:{f}:size", st.name));
+            }
+            if let Some(k) = keys.iter().find(|k| !values.contains_key(*k)) {
+                return Err(format!("{abi}: the compiler gave no {k}"));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// One rule of `data/linux_args.txt`: `syscall arg kind [if|unless COND]`.
@@ -807,6 +843,26 @@ mod tests {
         assert!(names.contains("CSIGNAL") && !names.contains("signal"));
         assert!(parse_constants("value a X\nvalue a Y\n").is_err());
         assert!(parse_constants("define X\n").is_err());
+    }
+
+    #[test]
+    fn a_struct_line_gives_its_fields_and_a_bad_kind_is_refused() {
+        let f = parse_constants(
+            "value signal SIGHUP\nstruct utsname new_utsname : sysname:str nodename:str ...\nstruct s t : a:nosuch\n",
+        )
+        .unwrap();
+        let uts = &f.structs[0];
+        assert_eq!((uts.tag.as_str(), uts.more), ("new_utsname", true));
+        assert_eq!(
+            uts.fields[1],
+            ("nodename".to_string(), Some("str".to_string()))
+        );
+        assert!(check_structs(&f, &[]).unwrap_err().contains("nosuch"));
+        let ok = parse_constants("struct ts __kernel_timespec : tv_sec\n").unwrap();
+        let values = BTreeMap::from([("struct:ts:size".to_string(), 16)]);
+        let e = check_structs(&ok, &[("linux_x64", "x", values)]).unwrap_err();
+        assert!(e.contains("struct:ts:tv_sec:offset"), "{e}");
+        assert!(parse_constants("struct ts __kernel_timespec tv_sec\n").is_err());
     }
 
     #[test]

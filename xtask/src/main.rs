@@ -7,7 +7,8 @@
 //!   rendering uses, `src/generated/linux_constants.rs`, from `data/` and each ABI's UAPI headers.
 //! - `cargo xtask errno --source DIR`: the errno and NTSTATUS name tables in
 //!   `syscalls2-abi/src/generated/` from a kernel tree, glibc, strace and mingw-w64.
-//! - `cargo xtask qemu-trace`, `cargo xtask qemu-test`: the QEMU plugin on real guests.
+//! - `cargo xtask qemu-test`: the QEMU plugin on real guests, checked.
+//! - `cargo xtask qemu-trace ARGS`: an alias of `syscalls2 trace ARGS` (the `syscalls2-cli` crate).
 //! - `cargo xtask strace-compare`: the plugin's trace against strace's, inside the same guests.
 
 use std::process::ExitCode;
@@ -25,7 +26,7 @@ fn main() -> ExitCode {
         Some("errno") => errno::main(&args[1..]),
         Some("constants") => constants::main(&args[1..]),
         Some("schema") => schema(),
-        Some("qemu-trace") => qemu::trace(&args[1..]),
+        Some("qemu-trace") => qemu_trace(&args[1..]),
         Some("qemu-test") => qemu::test(&args[1..]),
         Some("strace-compare") => strace_compare::main(&args[1..]),
         _ => Err(usage()),
@@ -36,6 +37,23 @@ fn main() -> ExitCode {
             eprintln!("{message}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// `cargo xtask qemu-trace ARGS`: `syscalls2 trace ARGS`, built from this
+/// workspace.
+fn qemu_trace(args: &[String]) -> Result<(), String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = std::process::Command::new(cargo)
+        .current_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
+        .args(["run", "--quiet", "-p", "syscalls2-cli", "--", "trace"])
+        .args(args)
+        .status()
+        .map_err(|e| format!("cargo run -p syscalls2-cli: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("syscalls2 trace exited with {status}"))
     }
 }
 
@@ -59,7 +77,7 @@ fn usage() -> String {
      \x20 errno --source KERNEL_DIR [--ntstatus H] [--strace BIN] [--out DIR]   errno and NTSTATUS names\n\
      \x20 schema                                              write schema/event-v1.schema.json from the event types\n\
      \x20 constants --debs DIR [--cc clang-14]                 strace's constants and argument rules from data/ and UAPI headers\n\
-     \x20 qemu-trace --arch ARCH [--all] [--jsonl] [--smp N] -- CMD   boot a guest, run CMD, print its syscalls\n\
+     \x20 qemu-trace [ARGS] -- CMD                           `syscalls2 trace`: boot a guest, run CMD, print its syscalls\n\
      \x20 qemu-test [ARCH...]                                 boot every guest with the QEMU plugin and check its trace\n\
      \x20 strace-compare [--arch A]... [--min PCT] [--top N]   the plugin's trace against strace's in the same guests\n"
         .to_string()

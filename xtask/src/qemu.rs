@@ -1,4 +1,4 @@
-//! `cargo xtask qemu-trace` and `cargo xtask qemu-test`: syscalls2's QEMU
+//! `cargo xtask qemu-test`: syscalls2's QEMU
 //! plugin on real Linux guests (built by `scripts/guest-images.sh`, booted by
 //! `scripts/run-guest.sh`).
 
@@ -17,10 +17,6 @@ const ARCHES: [&str; 4] = ["x86_64", "i386", "arm", "aarch64"];
 /// (busybox `cat` copies with `sendfile`; `head` reads and writes.)
 pub const WORKLOAD: &str = "cat /etc/hostname; echo hello > /tmp/f; cat /tmp/f; \
 ls /nonexistent; sh -c 'exit 3'; head -n 1 /etc/hostname; (echo forked); sh -c 'exec echo execd'";
-
-/// What `/init` writes around the workload (see scripts/guest-images.sh).
-const BEGIN: &str = "S2GUEST: WORKLOAD BEGIN";
-const END: &str = "S2GUEST: WORKLOAD END";
 
 /// The workspace's root directory.
 pub(crate) fn root() -> PathBuf {
@@ -156,83 +152,6 @@ pub fn boot(
         stats: std::fs::read_to_string(&stats).map_err(|e| format!("{}: {e}", stats.display()))?,
         seconds,
     })
-}
-
-/// `cargo xtask qemu-trace --arch ARCH [--all] [--jsonl] [--smp N] -- COMMAND`
-pub fn trace(args: &[String]) -> Result<(), String> {
-    let mut arch = "x86_64".to_string();
-    let mut all = false;
-    let mut jsonl = false;
-    let mut smp = 1;
-    let mut extra = String::new();
-    let mut cmd = Vec::new();
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--arch" => arch = it.next().ok_or("--arch needs a value")?.clone(),
-            "--all" => all = true,
-            "--jsonl" => jsonl = true,
-            "--smp" => {
-                smp = it
-                    .next()
-                    .and_then(|s| s.parse().ok())
-                    .ok_or("--smp needs a number")?
-            }
-            "--plugin-args" => extra = it.next().ok_or("--plugin-args needs a value")?.clone(),
-            "--" => {
-                cmd.extend(it.by_ref().cloned());
-            }
-            other => cmd.push(other.to_string()),
-        }
-    }
-    if !ARCHES.contains(&arch.as_str()) {
-        return Err(format!("--arch {arch}: expected one of {ARCHES:?}"));
-    }
-    let cmd = if cmd.is_empty() {
-        "ls /".to_string()
-    } else {
-        cmd.join(" ")
-    };
-    check_qemu(&arch)?;
-    let plugin = build_plugin()?;
-    build_images(&[&arch])?;
-    let mut pargs = Vec::new();
-    if !all {
-        pargs.push(format!("after={BEGIN}"));
-        pargs.push(format!("until={END}"));
-    }
-    if jsonl {
-        pargs.push("format=jsonl".into());
-    }
-    if !extra.is_empty() {
-        pargs.push(extra);
-    }
-    let run = boot(&arch, &plugin, &pargs.join(","), &cmd, smp, "trace")?;
-    let output: Vec<&str> = run
-        .console
-        .lines()
-        .skip_while(|l| !l.contains(BEGIN))
-        .skip(1)
-        .take_while(|l| !l.contains(END))
-        .collect();
-    eprintln!("--- guest output of `{cmd}` ---");
-    for l in output {
-        eprintln!("{l}");
-    }
-    eprintln!(
-        "--- syscalls ({}) ---",
-        if all {
-            "whole boot"
-        } else {
-            "the command's processes"
-        }
-    );
-    print!("{}", run.log);
-    let summary = serde_json::from_str::<Summary>(run.stats.trim())
-        .map(|s| summary_line(&s))
-        .unwrap_or_else(|e| format!("no summary: {e}"));
-    eprintln!("--- {:.1}s; {summary}", run.seconds);
-    Ok(())
 }
 
 /// One run's output, read with the event schema's own types.
