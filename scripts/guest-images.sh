@@ -2,7 +2,7 @@
 # Build bootable Linux guests (kernel + busybox initramfs) from Debian packages only.
 #
 # Usage: scripts/guest-images.sh [--force] [--with-strace] [--with-hostile] ARCH...
-#   ARCH in: x86_64 i386 arm aarch64 (default: all)
+#   ARCH in: x86_64 i386 arm aarch64 mipsel mips64el (default: the first four)
 #
 # Output (per arch), cached under target/guest-images/<arch>/:
 #   vmlinuz      kernel image from linux-image-6.1.0-N-<flavour> (bookworm)
@@ -63,7 +63,9 @@ deb_arch() {
         i386) echo i386 ;;
         arm) echo armhf ;;
         aarch64) echo arm64 ;;
-        *) die "unknown arch '$1' (want x86_64 i386 arm aarch64)" ;;
+        mipsel) echo mipsel ;;     # o32, little-endian
+        mips64el) echo mips64el ;; # n64, little-endian
+        *) die "unknown arch '$1' (want x86_64 i386 arm aarch64 mipsel mips64el)" ;;
     esac
 }
 kernel_flavours() {
@@ -72,6 +74,8 @@ kernel_flavours() {
         i386) echo "686 686-pae" ;;
         arm) echo "armmp" ;;
         aarch64) echo "arm64" ;;
+        mipsel) echo "4kc-malta" ;;   # MIPS32r1 on QEMU's Malta board
+        mips64el) echo "5kc-malta" ;; # MIPS64r1 on QEMU's Malta board
     esac
 }
 
@@ -355,6 +359,8 @@ triplet() {
         i386) echo i386-linux-gnu ;;
         arm) echo arm-linux-gnueabihf ;;
         aarch64) echo aarch64-linux-gnu ;;
+        mipsel) echo mipsel-linux-gnu ;;
+        mips64el) echo mips64el-linux-gnuabi64 ;;
     esac
 }
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install QEMU 10 (system emulators for x86 and ARM) from bookworm-backports, and
+# Install QEMU 10 (system emulators for x86, ARM, MIPS and RISC-V) from
+# bookworm-backports, and
 # the host tools the guest images need. Idempotent; needs root (or sudo).
 #
 # Usage: scripts/install-qemu.sh
@@ -11,6 +12,9 @@ SUDO=""
 qemu_ok() {
     command -v qemu-system-x86_64 >/dev/null 2>&1 &&
         command -v qemu-system-aarch64 >/dev/null 2>&1 &&
+        command -v qemu-system-mipsel >/dev/null 2>&1 &&
+        command -v qemu-system-mips64el >/dev/null 2>&1 &&
+        command -v qemu-system-riscv64 >/dev/null 2>&1 &&
         qemu-system-x86_64 --version | head -n1 | grep -Eq 'version (1[0-9]|[2-9][0-9])\.'
 }
 tools_ok() {
@@ -39,7 +43,7 @@ done
 TARGET=()
 [ "$CODENAME" = bookworm ] && TARGET=(-t bookworm-backports)
 $SUDO env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends \
-    "${TARGET[@]}" qemu-system-x86 qemu-system-arm
+    "${TARGET[@]}" qemu-system-x86 qemu-system-arm qemu-system-mips qemu-system-misc
 $SUDO env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends \
     cpio gzip dpkg coreutils
 qemu_ok || { echo "[install-qemu] error: QEMU 10 or later not installed" >&2; exit 1; }

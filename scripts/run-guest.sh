@@ -2,7 +2,7 @@
 # Boot one guest built by scripts/guest-images.sh under QEMU TCG.
 #
 # Usage: scripts/run-guest.sh ARCH[-VARIANT] [qemu extra args...]
-#   ARCH: x86_64 | i386 | arm | aarch64; ARCH-strace boots the image that also
+#   ARCH: x86_64 | i386 | arm | aarch64 | mipsel | mips64el; ARCH-strace boots the image that also
 #   carries Debian's strace (scripts/guest-images.sh --with-strace ARCH),
 #   ARCH-hostile the one with /hostile (--with-hostile)
 #   Extra args go to qemu verbatim, e.g. -plugin ./libprobe.so,log=/tmp/x -d plugin -smp 2
@@ -27,12 +27,17 @@ ARCH="${IMAGE%%-*}"
 VARIANT="${IMAGE#"$ARCH"}"
 IMG="${S2_GUEST_IMAGES_DIR:-$ROOT/target/guest-images}/$IMAGE"
 
+MEM=512
 case "$ARCH" in
     x86_64) QEMU=qemu-system-x86_64; MACHINE=(-M pc); CONSOLE=ttyS0 ;;
     i386) QEMU=qemu-system-i386; MACHINE=(-M pc); CONSOLE=ttyS0 ;;
     arm) QEMU=qemu-system-arm; MACHINE=(-M virt); CONSOLE=ttyAMA0 ;;
     aarch64) QEMU=qemu-system-aarch64; MACHINE=(-M virt -cpu cortex-a57); CONSOLE=ttyAMA0 ;;
-    *) echo "run-guest: unknown arch '$ARCH' (x86_64 i386 arm aarch64)" >&2; exit 2 ;;
+    # Malta: the 4Kc/5Kc kernels boot on QEMU's 24Kc and 5KEc (on its 4Kc and
+    # 5Kc models they print nothing), in the 256 MiB of the board's low memory.
+    mipsel) QEMU=qemu-system-mipsel; MACHINE=(-M malta -cpu 24Kc); CONSOLE=ttyS0; MEM=256 ;;
+    mips64el) QEMU=qemu-system-mips64el; MACHINE=(-M malta -cpu 5KEc); CONSOLE=ttyS0; MEM=256 ;;
+    *) echo "run-guest: unknown arch '$ARCH' (x86_64 i386 arm aarch64 mipsel mips64el)" >&2; exit 2 ;;
 esac
 QEMU="${QEMU_BIN:-$QEMU}"
 
@@ -58,7 +63,7 @@ if [ ${#APPEND} -gt 2000 ]; then
 fi
 
 exec timeout --foreground -k 5 "${S2_TIMEOUT:-300}" \
-    "$QEMU" "${MACHINE[@]}" -accel tcg -m 512 \
+    "$QEMU" "${MACHINE[@]}" -accel tcg -m "$MEM" \
     -nographic -no-reboot -nodefaults -serial mon:stdio \
     -kernel "$IMG/vmlinuz" -initrd "$IMG/initrd.gz" -append "$APPEND" \
     "$@"

@@ -48,16 +48,24 @@ pub enum Reg {
     Sp,
     /// MIPS general register `$0`..`$31` (`$2` is v0, `$4`..`$7` a0..a3, `$29` sp).
     Mips(u8),
+    /// RISC-V integer register `x0`..`x31` (`x2` is sp, `x10`..`x17` a0..a7).
+    Riscv(u8),
 }
 
 impl Reg {
     /// The register's conventional lower-case name, as QEMU's plugin API
-    /// and gdb call it (`"rax"`, `"r7"`, `"x8"`, `"v0"`).
+    /// and gdb call it (`"rax"`, `"r7"`, `"x8"`, `"v0"`, `"a7"`).
     pub fn name(self) -> String {
         const MIPS: [&str; 32] = [
             "zero", "at", "v0", "v1", "a0", "a1", "a2", "a3", "t0", "t1", "t2", "t3", "t4", "t5",
             "t6", "t7", "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "t8", "t9", "k0", "k1",
             "gp", "sp", "s8", "ra",
+        ];
+        // The ABI names of QEMU's gdb-xml/riscv-64bit-cpu.xml (x8 is `fp`).
+        const RISCV: [&str; 32] = [
+            "zero", "ra", "sp", "gp", "tp", "t0", "t1", "t2", "fp", "s1", "a0", "a1", "a2", "a3",
+            "a4", "a5", "a6", "a7", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11",
+            "t3", "t4", "t5", "t6",
         ];
         match self {
             Reg::Rax => "rax".into(),
@@ -79,6 +87,9 @@ impl Reg {
             Reg::Mips(n) => MIPS
                 .get(n as usize)
                 .map_or_else(|| format!("${n}"), |s| (*s).into()),
+            Reg::Riscv(n) => RISCV
+                .get(n as usize)
+                .map_or_else(|| format!("x{n}"), |s| (*s).into()),
         }
     }
 }
@@ -132,7 +143,7 @@ pub trait Cpu {
     fn pc(&mut self) -> u64;
 
     /// The address-space identifier: CR3 on x86, TTBR0 (or the context id)
-    /// on ARM, the ASID from EntryHi on MIPS. Equal for all threads of one
+    /// on ARM, the ASID from EntryHi on MIPS, `satp` on RISC-V. Equal for all threads of one
     /// process.
     fn asid(&mut self) -> u64;
 

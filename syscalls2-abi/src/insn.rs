@@ -27,6 +27,8 @@ pub enum SyscallInsn {
     A64Svc,
     /// MIPS `syscall`.
     MipsSyscall,
+    /// RISC-V `ecall` (`0x00000073`; there is no compressed form).
+    Ecall,
 }
 
 impl SyscallInsn {
@@ -35,7 +37,8 @@ impl SyscallInsn {
         match self {
             SyscallInsn::ArmSvc { thumb: false, .. }
             | SyscallInsn::A64Svc
-            | SyscallInsn::MipsSyscall => 4,
+            | SyscallInsn::MipsSyscall
+            | SyscallInsn::Ecall => 4,
             _ => 2,
         }
     }
@@ -55,6 +58,7 @@ impl SyscallInsn {
             SyscallInsn::ArmSvc { thumb: true, .. } => "svc-thumb",
             SyscallInsn::ArmSvc { thumb: false, .. } => "svc-arm",
             SyscallInsn::A64Svc => "svc",
+            SyscallInsn::Ecall => "ecall",
         }
     }
 }
@@ -120,7 +124,7 @@ impl crate::Arch {
     /// (x86 `iret`, `sysret`, `sysexit`; AArch32 `movs pc, lr` and the
     /// other ALU forms writing the PC with S set, `ldm {..pc}^`, `rfe`,
     /// `eret`, Thumb-2 `subs pc, lr, #imm` and `rfe`; AArch64 `eret`,
-    /// `eretaa`, `eretab`; MIPS `eret`, `eretnc`, `rfe`). The first block a
+    /// `eretaa`, `eretab`; MIPS `eret`, `eretnc`, `rfe`; RISC-V `sret`, `mret`). The first block a
     /// CPU executes after one is where an interrupted thread resumes, a
     /// system call's return among them: a backend that cannot know return
     /// sites before their code runs watches these instead. On AArch32 a
@@ -177,8 +181,15 @@ impl crate::Arch {
                     Some(0x4200_0018 | 0x4200_0058 | 0x4200_0010)
                 )
             }
+            // `sret` (the kernel's return to user mode) and `mret`.
+            Arch::Riscv64 => matches!(word(bytes, mode), Some(0x1020_0073 | 0x3020_0073)),
         }
     }
+}
+
+/// A RISC-V `ecall` at the start of `bytes` (instructions are little-endian).
+pub(crate) fn riscv_ecall(bytes: &[u8], mode: Mode) -> Option<SyscallInsn> {
+    (word(bytes, mode)? == 0x0000_0073).then_some(SyscallInsn::Ecall)
 }
 
 #[cfg(test)]
@@ -273,6 +284,20 @@ mod tests {
         assert_eq!(
             linux_mips64::ABI.find_syscall_insn(&[0x0c, 0, 0, 0], le),
             Some(SyscallInsn::MipsSyscall)
+        );
+        let rv = linux_riscv64::ABI;
+        assert_eq!(
+            rv.find_syscall_insn(&[0x73, 0, 0, 0], wide),
+            Some(SyscallInsn::Ecall)
+        );
+        // ebreak (0x00100073) and csrrw (0x34011073) share the SYSTEM opcode.
+        assert_eq!(
+            rv.find_syscall_insn(&0x0010_0073u32.to_le_bytes(), wide),
+            None
+        );
+        assert_eq!(
+            rv.find_syscall_insn(&0x3401_1073u32.to_le_bytes(), wide),
+            None
         );
     }
     #[test]

@@ -13,6 +13,7 @@
 //! | Linux ARM EABI (and AArch32 processes on AArch64) | [`linux_arm`] |
 //! | Linux AArch64 | [`linux_arm64`] |
 //! | Linux MIPS o32, n64, n32 | [`linux_mips`], [`linux_mips64`], [`linux_mips64n32`] |
+//! | Linux RISC-V 64 (LP64) | [`linux_riscv64`] |
 //! | Windows NT x86, x64 | [`windows_x86`], [`windows_x64`] |
 //! | FreeBSD x86-64 (for PANDA's `freebsd_x64` table) | [`freebsd_x64`] |
 //!
@@ -68,6 +69,7 @@ abis! {
     linux_mips,
     linux_mips64,
     linux_mips64n32,
+    linux_riscv64,
     windows_x86,
     windows_x64,
     freebsd_x64,
@@ -115,6 +117,8 @@ pub enum Arch {
     Mips,
     /// 64-bit MIPS (o32, n32 and n64 processes).
     Mips64,
+    /// RV64 (RISC-V, 64-bit).
+    Riscv64,
 }
 
 /// Everything about one system call ABI. Each ABI module of this crate
@@ -527,6 +531,7 @@ mod tests {
             ("linux_mips64n32_prototypes.txt", Some(linux_mips64n32::ABI)),
             ("linux_mips64_prototypes.txt", Some(linux_mips64::ABI)),
             ("linux_arm64_prototypes.txt", Some(linux_arm64::ABI)),
+            ("linux_riscv64_prototypes.txt", Some(linux_riscv64::ABI)),
             ("windows_xpsp2_x86_prototypes.txt", Some(windows_x86::ABI)),
             (
                 "windows_2003sp12_x64_prototypes.txt",
@@ -570,6 +575,10 @@ mod tests {
         assert_eq!(
             Abi::native(Os::Linux, Arch::Mips64),
             Some(linux_mips64::ABI)
+        );
+        assert_eq!(
+            Abi::native(Os::Linux, Arch::Riscv64),
+            Some(linux_riscv64::ABI)
         );
         assert_eq!(Abi::native(Os::Windows, Arch::X86), Some(windows_x86::ABI));
         assert_eq!(Abi::native(Os::Windows, Arch::Arm), None);

@@ -12,6 +12,7 @@
 //! | `linux_mips` | Linux 6.1, MIPS o32 | `syscall` |
 //! | `linux_mips64` | Linux 6.1, MIPS n64 | `syscall` |
 //! | `linux_mips64n32` | Linux 6.1, MIPS n32 | `syscall` |
+//! | `linux_riscv64` | Linux 6.1, RISC-V 64 | `ecall` |
 //! | `windows2000_x86` | Windows 2000 SP4 | `int 0x2e` |
 //! | `windowsxp_sp2_x86` | Windows XP SP2 | `sysenter` |
 //! | `windowsxp_sp3_x86` | Windows XP SP3 | `sysenter` |

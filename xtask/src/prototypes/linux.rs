@@ -1,7 +1,7 @@
 //! Linux tables from a kernel source tree (written against linux-source-6.1).
 //!
 //! Numbers come from the architecture's syscall table (`*.tbl`, or
-//! `include/uapi/asm-generic/unistd.h` for arm64); signatures from
+//! `include/uapi/asm-generic/unistd.h` for arm64 and riscv64); signatures from
 //! `SYSCALL_DEFINEn`/`COMPAT_SYSCALL_DEFINEn` in the `.c` files and from
 //! `asmlinkage` declarations/definitions. The table names the entry point the
 //! kernel's table names, except for pure assembly trampolines named after their
@@ -97,6 +97,17 @@ const SPECS: &[Spec] = &[
             bits: 64,
         },
         kconfig: &["ARM64", "64BIT"],
+        arm_private: false,
+    },
+    Spec {
+        file: "linux_riscv64_prototypes.txt",
+        title: "riscv64 (RV64, LP64)",
+        arch: "riscv",
+        numbers: Numbers::Generic {
+            arch_unistd: "arch/riscv/include/uapi/asm/unistd.h",
+            bits: 64,
+        },
+        kconfig: &["RISCV", "64BIT", "MMU"],
         arm_private: false,
     },
     Spec {
@@ -432,6 +443,30 @@ fn arith_atom(t: &[char], p: &mut usize) -> Option<i64> {
         }
         _ => None,
     }
+}
+
+/// The text of an architecture's `uapi/asm/unistd.h` with the generic
+/// header spliced in where it includes it, so that the arch's `#define`s
+/// before the `#include` and its own calls after it (riscv's
+/// `__NR_riscv_flush_icache`) are read in order; `None` if it does not
+/// include the generic header.
+pub fn include_generic_unistd(arch_unistd: &str, generic: &str) -> Option<String> {
+    let mut found = false;
+    let text = arch_unistd
+        .lines()
+        .map(|l| {
+            let t = l.trim_start().strip_prefix('#').map(str::trim_start);
+            match t.and_then(|d| d.strip_prefix("include")).map(str::trim) {
+                Some("<asm-generic/unistd.h>") => {
+                    found = true;
+                    generic
+                }
+                _ => l,
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    found.then_some(text)
 }
 
 /// Reads `include/uapi/asm-generic/unistd.h` the way an arch including it sees
@@ -1148,9 +1183,16 @@ fn numbers(root: &Path, spec: &Spec) -> Result<(Vec<NumberedEntry>, String), Str
         Numbers::Generic { arch_unistd, bits } => {
             let mut m = Macros::default();
             m.define("__BITS_PER_LONG", &bits.to_string());
-            m.walk(&read(arch_unistd)?, |_, _| {});
-            let rows = parse_generic_unistd(&read("include/uapi/asm-generic/unistd.h")?, m)?;
-            let source = format!("include/uapi/asm-generic/unistd.h as included by {arch_unistd} (__BITS_PER_LONG {bits}, no __SYSCALL_COMPAT)");
+            if *bits == 64 {
+                m.define("__LP64__", "1"); // the compiler's, for an LP64 target
+            }
+            let text = include_generic_unistd(
+                &read(arch_unistd)?,
+                &read("include/uapi/asm-generic/unistd.h")?,
+            )
+            .ok_or_else(|| format!("{arch_unistd} does not include <asm-generic/unistd.h>"))?;
+            let rows = parse_generic_unistd(&text, m)?;
+            let source = format!("include/uapi/asm-generic/unistd.h as included by {arch_unistd}, with that file's own calls (__BITS_PER_LONG {bits}, no __SYSCALL_COMPAT)");
             Ok((
                 rows.into_iter()
                     .map(|(n, e)| (n, e.strip_prefix("sys_").unwrap_or(&e).to_string(), Some(e)))
@@ -1466,6 +1508,28 @@ __SC_COMP(__NR_getrlimit, sys_getrlimit, compat_sys_getrlimit)
         let rows = parse_generic_unistd(text, m32).unwrap();
         assert_eq!(rows[1].1, "sys_fcntl64");
         assert_eq!(rows[3], (163, "sys_getrlimit".into()));
+    }
+
+    #[test]
+    fn arch_calls_after_the_generic_include_are_read() {
+        let generic = "#define __NR_arch_specific_syscall 244\n\
+                       #define __NR_io_setup 0\n__SYSCALL(__NR_io_setup, sys_io_setup)\n";
+        let arch = "#if defined(__LP64__)\n#define __ARCH_WANT_NEW_STAT\n#endif\n\
+                    #include <asm-generic/unistd.h>\n\
+                    #ifndef __NR_riscv_flush_icache\n\
+                    #define __NR_riscv_flush_icache (__NR_arch_specific_syscall + 15)\n\
+                    #endif\n\
+                    __SYSCALL(__NR_riscv_flush_icache, sys_riscv_flush_icache)\n";
+        let text = include_generic_unistd(arch, generic).unwrap();
+        let rows = parse_generic_unistd(&text, Macros::default()).unwrap();
+        assert_eq!(
+            rows,
+            vec![
+                (0, "sys_io_setup".into()),
+                (259, "sys_riscv_flush_icache".into())
+            ]
+        );
+        assert_eq!(include_generic_unistd("#define X 1\n", generic), None);
     }
 
     #[test]
