@@ -40,6 +40,9 @@ static DESC: AbiDesc = AbiDesc {
     legacy16_bits: 32,
     aligns_slot_pairs: false,
     arg_slots: 6,
+    // `handle_syscall` (arch/riscv/kernel/entry.S) compares the whole of
+    // a7 with `__NR_syscalls` (`bgeu a7, t0`): no bit is ignored.
+    number_mask: u64::MAX,
     stack_pointer: SP,
     regs: &[a(0), a(1), a(2), a(3), a(4), a(5), A7, SP],
     compat: &[],
@@ -57,7 +60,7 @@ static DESC: AbiDesc = AbiDesc {
 /// Decodes a call made by `insn` at `pc`.
 pub fn enter(cpu: &mut dyn Cpu, insn: SyscallInsn, pc: u64, mode: Mode) -> Result<Entry, MemError> {
     let sp = cpu.reg(SP);
-    Ok(Entry::returning_to_next(cpu.reg(A7), pc, sp, insn, mode))
+    Ok(Entry::returning_to_next(cpu.reg(A7) & DESC.number_mask, pc, sp, insn, mode))
 }
 
 /// Reads argument slot `i` (`a0..a5`).
