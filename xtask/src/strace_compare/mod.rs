@@ -358,8 +358,15 @@ pub fn render_events(jsonl: &str) -> Result<String, String> {
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
     {
-        let event: syscalls2::event::Event =
+        let mut event: syscalls2::event::Event =
             serde_json::from_str(line).map_err(|e| format!("plugin.jsonl:{}: {e}", i + 1))?;
+        // Processes are paired by the plugin's address spaces (the
+        // matcher's own grouping): these boots pass no kernel layout, so
+        // attribution comes from the calls, and a process whose first
+        // calls precede its known pid would be split between an `[ASID]`
+        // and a `[pid N]` prefix.
+        event.pid = None;
+        event.tid = None;
         let table = syscalls2::profiles::by_name(&event.profile).ok_or_else(|| {
             format!(
                 "plugin.jsonl:{}: profile {} is not built in",
