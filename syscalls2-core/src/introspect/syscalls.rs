@@ -76,18 +76,11 @@ pub struct SyscallDerived {
     procs: HashMap<u64, Known>,
     forks: HashMap<u64, Fork>,
     /// Per vCPU: the exec in flight (its address space, the new name).
-    execs: Vec<Option<(u64, String)>>,
+    /// A map, not a vector by vCPU number: any `u32` is a vCPU number.
+    execs: HashMap<u32, (u64, String)>,
 }
 
 impl SyscallDerived {
-    fn exec_slot(&mut self, vcpu: u32) -> &mut Option<(u64, String)> {
-        let v = vcpu as usize;
-        if self.execs.len() <= v {
-            self.execs.resize(v + 1, None);
-        }
-        &mut self.execs[v]
-    }
-
     /// Links a fork's child once both returns are seen.
     fn settle(&mut self, seq: u64) {
         let Some(Fork {
@@ -151,9 +144,9 @@ impl Introspect for SyscallDerived {
 
     fn enter(&mut self, cpu: &mut dyn Cpu, ctx: &SyscallCtx) {
         // The first call of a new image on the vCPU that made an exec.
-        if let Some((from, comm)) = self.exec_slot(ctx.vcpu).clone() {
+        if let Some((from, comm)) = self.execs.get(&ctx.vcpu).cloned() {
             if ctx.asid != from {
-                *self.exec_slot(ctx.vcpu) = None;
+                self.execs.remove(&ctx.vcpu);
                 if !self.procs.contains_key(&ctx.asid) {
                     let old = self.procs.remove(&from).unwrap_or_default();
                     self.procs.insert(
@@ -189,7 +182,7 @@ impl Introspect for SyscallDerived {
                 .and_then(|i| cpu.read_cstr(ctx.args[i], 4096).ok());
             if let Some(path) = file {
                 let base = path.rsplit(|&b| b == b'/').next().unwrap_or(&path);
-                *self.exec_slot(ctx.vcpu) = Some((ctx.asid, comm_of(base)));
+                self.execs.insert(ctx.vcpu, (ctx.asid, comm_of(base)));
             }
         } else if info.returns.noreturn && info.name == "sys_exit_group" {
             self.procs.remove(&ctx.asid);
@@ -203,7 +196,7 @@ impl Introspect for SyscallDerived {
         if ret.is_error() {
             self.forks.remove(&ctx.seq);
             if info.returns.noreturn_on_success {
-                *self.exec_slot(ctx.vcpu) = None;
+                self.execs.remove(&ctx.vcpu);
             }
             return;
         }
