@@ -31,7 +31,7 @@ cargo xtask hostile
 
 step "DuckDB reads a real guest's JSON lines with typed columns"
 python3 -m pip install --quiet --disable-pip-version-check duckdb
-python3 tests/duckdb/events.py target/qemu-runs/test-x86_64-smp1.log
+python3 tests/duckdb/events.py target/qemu-runs/test-x86_64-smp1/trace.log
 
 step "strace as the oracle: the plugin's trace against Debian's strace in the same guests"
 # Thresholds per arch: MIN_EXACT in xtask/src/strace_compare/mod.rs.

@@ -186,7 +186,27 @@ fn timeout_from(value: Option<&str>) -> Result<u64, String> {
 
 /// A directory of its own for one run, under `target/qemu-runs/`: two runs
 /// at once (two `qemu-trace`s, a test beside a trace) never share files.
+/// `target/qemu-runs/<tag>` is a symbolic link to the latest run of `tag`
+/// (what `scripts/test-all.sh` hands to DuckDB).
 fn run_dir(tag: &str) -> Result<PathBuf, String> {
+    let dir = new_run_dir(tag)?;
+    link_latest(&dir, tag)?;
+    Ok(dir)
+}
+
+/// Points `target/qemu-runs/<tag>` at `dir`, replacing the link atomically
+/// (a new link under a private name, renamed over the old one).
+fn link_latest(dir: &Path, tag: &str) -> Result<(), String> {
+    let base = dir.parent().expect("a run directory has a parent");
+    let name = dir.file_name().expect("a run directory has a name");
+    let tmp = base.join(format!(".{}.link", name.to_string_lossy()));
+    let latest = base.join(tag);
+    std::os::unix::fs::symlink(name, &tmp).map_err(|e| format!("{}: {e}", tmp.display()))?;
+    std::fs::rename(&tmp, &latest).map_err(|e| format!("{}: {e}", latest.display()))
+}
+
+/// Creates a fresh directory `target/qemu-runs/<tag>-<time>-<pid>-<n>`.
+fn new_run_dir(tag: &str) -> Result<PathBuf, String> {
     let base = root().join("target/qemu-runs");
     std::fs::create_dir_all(&base).map_err(|e| format!("{}: {e}", base.display()))?;
     let stamp = std::time::SystemTime::now()
@@ -770,6 +790,9 @@ mod tests {
         let b = run_dir("unit-test").unwrap();
         assert_ne!(a, b);
         assert!(a.is_dir() && b.is_dir());
+        let latest = a.parent().unwrap().join("unit-test");
+        assert_eq!(std::fs::read_link(&latest).unwrap(), b.file_name().unwrap());
+        std::fs::remove_file(latest).unwrap();
         std::fs::remove_dir(a).unwrap();
         std::fs::remove_dir(b).unwrap();
     }
