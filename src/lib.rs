@@ -37,6 +37,7 @@
 
 #![warn(missing_docs)]
 
+pub mod background;
 pub mod capture;
 pub mod classes;
 pub mod count;

@@ -21,6 +21,7 @@
 //! Keys this module does not know are left to the backend
 //! ([`Options::backend`]), which rejects the ones it does not know either.
 
+use crate::background::Background;
 use crate::capture::Capture;
 use crate::event::Summary;
 use crate::session::{Filter, JsonlSink, Session, StraceSink};
@@ -272,6 +273,8 @@ impl Options {
                 Some(Box::new(BufWriter::with_capacity(1 << 16, f)))
             }
         };
+        // The log is rendered and written on a thread of its own, off the
+        // emulator's vCPU thread.
         if let Some(out) = out {
             match self.format {
                 Format::Strace => {
@@ -279,9 +282,9 @@ impl Options {
                     if let Some(limit) = self.string_limit {
                         sink.strace.string_limit = limit;
                     }
-                    session.add_sink(sink);
+                    session.add_sink(Background::new(sink));
                 }
-                Format::Jsonl => session.add_sink(JsonlSink::new(out)),
+                Format::Jsonl => session.add_sink(Background::new(JsonlSink::new(out))),
             }
         }
         for (key, path) in [("stats", &self.stats), ("record", &self.record)] {

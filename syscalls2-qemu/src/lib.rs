@@ -19,8 +19,10 @@
 //! | `asid=0x...` | only this address space (repeatable) |
 //! | `after=TEXT` | trace nothing until a `write` containing TEXT, then only the processes the writer forks after it, and their descendants (through fork, clone and exec); `until=TEXT` stops at the writer's next write containing TEXT |
 //! | `record=PATH` | write the traced events as a syscalls2 fixture (`syscalls2_core::fixture`); `record_max=N` caps them (default 600) |
-//! | `returns=exits\|sites\|every-block` | how returns are found (below; default `exits`) |
+//! | `returns=auto\|exits\|sites\|every-block` | how returns are found (below; default `auto`) |
 //! | `stats=PATH` | where the exit summary goes (default: stderr) |
+//! | `icount=on\|off` | count guest instructions for the events' `icount` (default off) |
+//! | `floor=on\|off` | the same instrumentation and register reads, nothing traced: the overhead floor (default off) |
 //!
 //! QEMU separates plugin arguments with commas, so a TEXT cannot contain one.
 //!
@@ -50,7 +52,7 @@
 //! exception-return instruction (`sysret`, `iret`, `sysexit`; `eret`;
 //! `movs pc, lr`, ...: [`syscalls2::Arch::is_exception_return`]), and the
 //! block the vCPU runs next is where the interrupted thread resumes — a
-//! returning call's site among them. So (`returns=exits`, the default)
+//! returning call's site among them. So (`returns=exits`)
 //! each exception return gets an inline store of 1 to a per-vCPU
 //! scoreboard word, and every block a *conditional* callback on that word
 //! (QEMU's `qemu_plugin_register_vcpu_tb_exec_cond_cb`: one load and
@@ -60,7 +62,15 @@
 //! `syscall; ret` stubs, running their return sites first) costs nothing
 //! more, and the translation cache is never flushed.
 //!
-//! The alternatives, for comparison: `returns=sites` learns return sites
+//! That check at every block costs QEMU about 29 % more CPU time on the
+//! x86_64 guest's `find /` workload (`scripts/overhead.sh`), where learning
+//! return sites costs nothing measurable. So the default, `returns=auto`,
+//! learns sites, and changes to exits for good after
+//! 8 flushes (below) — code
+//! generated at run time — with a message on stderr and
+//! `returns_at_exits 1` in the summary.
+//!
+//! `returns=sites` learns return sites
 //! when it translates syscall instructions and gives only blocks at those
 //! addresses a callback; a block translated before its syscall instruction
 //! then needs a flush of the whole translation cache (`qemu_plugin_reset`)

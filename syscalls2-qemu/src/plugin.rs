@@ -28,10 +28,18 @@ use syscalls2::{profiles, Abi, Cpu, Engine, Handler, Mode, ReturnSite, SyscallIn
 /// How returns are found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ReturnMode {
+    /// `Sites` until the translation cache has been flushed
+    /// [`AUTO_FLUSHES`] times for return sites translated too early (code
+    /// generated at run time: a JIT), then `Exits` for the rest of the run
+    /// (the default). `Sites` costs nothing measurable on ordinary code,
+    /// `Exits` a check at every block (about 29 % more QEMU CPU time on the
+    /// x86_64 guest's `find /` workload, `scripts/overhead.sh`) but no
+    /// flushes.
+    Auto,
     /// The first block each vCPU runs after the kernel's exception-return
     /// instructions ([`Arch::is_exception_return`](syscalls2::Arch)), by a
     /// conditional callback on a per-vCPU flag. No flushes, so code
-    /// generated at run time (a JIT) costs nothing extra (the default).
+    /// generated at run time (a JIT) costs nothing extra.
     Exits,
     /// Only blocks at addresses after syscall instructions, learnt at
     /// translation; a block translated before its syscall instruction
@@ -41,15 +49,24 @@ pub enum ReturnMode {
     EveryBlock,
 }
 
+/// Flushes after which `returns=auto` changes from sites to exits.
+pub const AUTO_FLUSHES: u64 = 8;
+
 /// The plugin's own options, beside the session's
 /// ([`syscalls2::options`]).
 #[derive(Clone, Copy, Debug)]
 pub struct QemuOptions {
-    /// `returns=exits|sites|every-block`.
+    /// `returns=auto|exits|sites|every-block`.
     pub returns: ReturnMode,
     /// `icount=on|off`: count each vCPU's guest instructions (an inline
     /// add per block), for the events' `icount`.
     pub icount: bool,
+    /// `floor=on`: the same instrumentation, and at each syscall and at the
+    /// block it returns to (the vCPU's last syscall's next instruction)
+    /// every register the ABI reads and the address space are read, but
+    /// nothing is decoded, paired or written: the cost no tracer on these
+    /// instrumentation points can go below (`scripts/overhead.sh`'s floor).
+    pub floor: bool,
 }
 
 impl QemuOptions {
@@ -57,22 +74,27 @@ impl QemuOptions {
     /// an error.
     pub fn parse(pairs: &[(String, String)]) -> Result<QemuOptions, String> {
         let mut o = QemuOptions {
-            returns: ReturnMode::Exits,
+            returns: ReturnMode::Auto,
             icount: false,
+            floor: false,
         };
         for (k, v) in pairs {
             match (k.as_str(), v.as_str()) {
+                ("returns", "auto") => o.returns = ReturnMode::Auto,
                 ("returns", "exits") => o.returns = ReturnMode::Exits,
                 ("returns", "sites") => o.returns = ReturnMode::Sites,
                 ("returns", "every-block") => o.returns = ReturnMode::EveryBlock,
                 ("returns", _) => {
                     return Err(format!(
-                        "returns=`{v}`: expected exits, sites or every-block"
+                        "returns=`{v}`: expected auto, exits, sites or every-block"
                     ))
                 }
                 ("icount", "on") => o.icount = true,
                 ("icount", "off") => o.icount = false,
                 ("icount", _) => return Err(format!("icount=`{v}`: expected on or off")),
+                ("floor", "on") => o.floor = true,
+                ("floor", "off") => o.floor = false,
+                ("floor", _) => return Err(format!("floor=`{v}`: expected on or off")),
                 _ => {
                     return Err(format!(
                         "unknown argument `{k}` (see the syscalls2-qemu documentation)"
@@ -114,10 +136,14 @@ struct State {
     session: Mutex<Session>,
     sites: Mutex<Sites>,
     vcpus: Box<[OnceLock<RegMap>]>,
+    /// `floor=on`: per vCPU, where its last syscall returns.
+    floor_returns: Box<[AtomicU64]>,
     icount: Option<qemu_plugin_u64>,
-    /// `returns=exits`: per vCPU, 1 from an exception return until the
-    /// next block starts.
+    /// `returns=exits` (and `auto`): per vCPU, 1 from an exception return
+    /// until the next block starts.
     armed: Option<qemu_plugin_u64>,
+    /// `returns=auto`: exits from now on (sites until then).
+    auto_exits: AtomicBool,
     resetting: AtomicBool,
     resets: AtomicU64,
     return_tbs: AtomicU64,
@@ -132,6 +158,18 @@ unsafe impl Send for State {}
 unsafe impl Sync for State {}
 
 static STATE: OnceLock<State> = OnceLock::new();
+
+impl State {
+    /// How returns are found for the blocks translated now (`auto`
+    /// resolved to sites or exits).
+    fn mode(&self) -> ReturnMode {
+        match self.qemu.returns {
+            ReturnMode::Auto if self.auto_exits.load(Ordering::Relaxed) => ReturnMode::Exits,
+            ReturnMode::Auto => ReturnMode::Sites,
+            mode => mode,
+        }
+    }
+}
 
 fn state() -> &'static State {
     STATE.get().expect("the plugin is installed")
@@ -220,7 +258,7 @@ impl Entry {
             .as_ref()
             .map_or(64, |s| s.max_vcpus.max(s.smp_vcpus).max(1) as usize);
         let icount = qemu.icount.then(per_vcpu_u64);
-        let armed = (qemu.returns == ReturnMode::Exits).then(per_vcpu_u64);
+        let armed = matches!(qemu.returns, ReturnMode::Exits | ReturnMode::Auto).then(per_vcpu_u64);
         let st = State {
             id,
             target,
@@ -230,8 +268,10 @@ impl Entry {
             session: Mutex::new(session),
             sites: Mutex::new(Sites::default()),
             vcpus: (0..max_vcpus).map(|_| OnceLock::new()).collect(),
+            floor_returns: (0..max_vcpus).map(|_| AtomicU64::new(u64::MAX)).collect(),
             icount,
             armed,
+            auto_exits: AtomicBool::new(false),
             resetting: AtomicBool::new(false),
             resets: AtomicU64::new(0),
             return_tbs: AtomicU64::new(0),
@@ -300,7 +340,17 @@ unsafe extern "C" fn after_reset(id: qemu_plugin_id_t) {
 
 fn request_reset(st: &State) {
     if !st.resetting.swap(true, Ordering::SeqCst) {
-        st.resets.fetch_add(1, Ordering::Relaxed);
+        let done = st.resets.fetch_add(1, Ordering::Relaxed) + 1;
+        if st.qemu.returns == ReturnMode::Auto && done >= AUTO_FLUSHES {
+            // Code is being generated: the blocks translated from now on
+            // check for exception returns, and no return site needs a
+            // flush any more.
+            st.auto_exits.store(true, Ordering::SeqCst);
+            eprintln!(
+                "syscalls2: {done} translation-cache flushes for return sites (generated code?): \
+                 finding returns at exception returns from now on (returns=exits)"
+            );
+        }
         // SAFETY: the raw API (the crate's wrapper calls the wrong callback).
         unsafe { qemu_plugin_reset(st.id, Some(after_reset)) };
     }
@@ -324,7 +374,7 @@ unsafe extern "C" fn tb_trans(_id: qemu_plugin_id_t, tb: *mut qemu_plugin_tb) {
             n as u64,
         );
     }
-    let mode = st.qemu.returns;
+    let mode = st.mode();
     let mut sites = lock(&st.sites);
     match (mode, st.armed) {
         (ReturnMode::Exits, Some(armed)) => {
@@ -363,7 +413,7 @@ unsafe extern "C" fn tb_trans(_id: qemu_plugin_id_t, tb: *mut qemu_plugin_tb) {
         let size = qemu_plugin_insn_size(insn).min(16);
         let mut bytes = [0u8; 16];
         qemu_plugin_insn_data(insn, bytes.as_mut_ptr() as *mut c_void, size);
-        if let Some(armed) = st.armed {
+        if let (ReturnMode::Exits, Some(armed)) = (mode, st.armed) {
             if arch.is_exception_return(&bytes[..size], Mode::default()) {
                 qemu_plugin_register_vcpu_insn_exec_inline_per_vcpu(
                     insn,
@@ -466,8 +516,25 @@ unsafe extern "C" fn on_syscall_insn(vcpu: u32, udata: *mut c_void) {
         st.false_svc.fetch_add(1, Ordering::Relaxed);
         return;
     }
+    if st.qemu.floor {
+        read_floor(st, &mut cpu);
+        if let Some(next) = st.floor_returns.get(vcpu as usize) {
+            next.store(site.pc.wrapping_add(site.insn.len()), Ordering::Relaxed);
+        }
+        return;
+    }
     let len = site.insn.len() as usize;
     lock(&st.session).on_syscall(&mut cpu, site.pc, site.insn, &site.bytes[..len]);
+}
+
+/// `floor=on`: what any tracer reads at a call or a return (every register
+/// of the ABI, and the address space), kept from being optimised away.
+fn read_floor(st: &State, cpu: &mut QemuCpu) {
+    let mut sum = cpu.asid();
+    for &reg in st.abi.regs {
+        sum = sum.wrapping_add(cpu.reg(reg));
+    }
+    std::hint::black_box(sum);
 }
 
 /// `returns=exits`: the first block after an exception return.
@@ -484,6 +551,15 @@ unsafe extern "C" fn on_block_after_exit(vcpu: u32, udata: *mut c_void) {
 unsafe extern "C" fn on_return_block(vcpu: u32, udata: *mut c_void) {
     let st = state();
     let pc = udata as usize as u64;
+    if st.qemu.floor {
+        let next = st.floor_returns.get(vcpu as usize);
+        if next.is_some_and(|n| n.load(Ordering::Relaxed) == pc) {
+            if let Some(regs) = regs_of(st, vcpu) {
+                read_floor(st, &mut QemuCpu::new(regs, vcpu, pc, None));
+            }
+        }
+        return;
+    }
     let mut session = lock(&st.session);
     if !session.is_return_site(pc) {
         return;
@@ -500,6 +576,10 @@ unsafe extern "C" fn at_exit(_id: qemu_plugin_id_t, _udata: *mut c_void) {
     let mut session = lock(&st.session);
     let backend = BTreeMap::from([
         ("flushes".to_string(), st.resets.load(Ordering::Relaxed)),
+        (
+            "returns_at_exits".to_string(),
+            u64::from(st.mode() == ReturnMode::Exits),
+        ),
         ("tbs_translated".to_string(), st.tbs.load(Ordering::Relaxed)),
         (
             "return_site_tbs".to_string(),
