@@ -12,7 +12,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-step() { printf '\n=== %s\n' "$*"; }
+# Each step's heading says how long the run has taken so far (the whole
+# run must stay well under CI's limit).
+step() { printf '\n=== [%dm%02ds] %s\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*"; }
+trap 'printf "\n=== [%dm%02ds] done (exit %d)\n" $((SECONDS / 60)) $((SECONDS % 60)) $?' EXIT
 
 step "install QEMU 10 and the image tools"
 bash scripts/install-qemu.sh
