@@ -12,7 +12,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-step() { printf '\n=== %s\n' "$*"; }
+# Each step's heading says how long the run has taken so far (the whole
+# run must stay well under CI's limit).
+step() { printf '\n=== [%dm%02ds] %s\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*"; }
+trap 'printf "\n=== [%dm%02ds] done (exit %d)\n" $((SECONDS / 60)) $((SECONDS % 60)) $?' EXIT
 
 step "install QEMU 10 and the image tools"
 bash scripts/install-qemu.sh
@@ -37,7 +40,7 @@ step "strace as the oracle: the plugin's trace against Debian's strace in the sa
 # Thresholds per arch: MIN_EXACT in xtask/src/strace_compare/mod.rs.
 cargo xtask strace-compare
 
-step "the syscalls2 command: show, trace -c, trace -e trace=%file, record once and replay twice"
+step "the syscalls2 command: show, trace -c, trace -e trace=%file, record once and replay twice, Parquet read by DuckDB"
 cargo build -q -p syscalls2-cli
 s2=target/debug/syscalls2
 out=$("$s2" show)
@@ -61,6 +64,12 @@ for arch in x86_64 aarch64; do
     cmp "$rec/replay-1.txt" "$rec/replay-2.txt"
     echo "record/replay $arch: two replays identical ($(wc -l < "$rec/replay-1.txt") lines)"
 done
+# Parquet: DuckDB reads a replay's file with typed columns, row for row a
+# JSON lines replay of the same recording.
+rec=target/cli-rr-x86_64
+"$s2" replay "$rec" --format parquet -o "$rec/replay.parquet"
+"$s2" replay "$rec" --format jsonl -o "$rec/replay.jsonl"
+python3 tests/duckdb/parquet.py "$rec/replay.parquet" "$rec/replay.jsonl"
 
 step "examples"
 out=$(cargo run -q --example strace)

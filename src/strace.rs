@@ -73,6 +73,20 @@ impl Strace {
         }
     }
 
+    /// The line strace prints for a call entered and never returned (its
+    /// thread was killed in the call, or the trace ended first):
+    /// `[pid 115] openat(AT_FDCWD, "/dev/null", O_RDONLY <unfinished ...>`,
+    /// from its enter `event`.
+    pub fn unfinished(&self, event: &Event, info: Option<&SyscallInfo>, abi: Abi) -> String {
+        let args = self.args(event, info, abi);
+        format!(
+            "{} {}({} <unfinished ...>",
+            who(event),
+            display_name(event, abi),
+            args
+        )
+    }
+
     fn args(&self, event: &Event, info: Option<&SyscallInfo>, abi: Abi) -> String {
         let typed: Vec<&ArgInfo> = info
             .map(|i| {

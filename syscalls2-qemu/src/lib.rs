@@ -19,7 +19,7 @@
 //! | `asid=0x...` | only this address space (repeatable) |
 //! | `after=TEXT` | trace nothing until a `write` containing TEXT, then only the processes the writer forks after it, and their descendants (through fork, clone and exec); `until=TEXT` stops at the writer's next write containing TEXT |
 //! | `record=PATH` | write the traced events as a syscalls2 fixture (`syscalls2_core::fixture`); `record_max=N` caps them (default 600) |
-//! | `returns=exits\|sites\|every-block` | how returns are found (below; default `sites`) |
+//! | `returns=exits\|sites\|every-block` | how returns are found (below; default `exits`) |
 //! | `stats=PATH` | where the exit summary goes (default: stderr) |
 //!
 //! QEMU separates plugin arguments with commas, so a TEXT cannot contain one.
@@ -50,7 +50,7 @@
 //! exception-return instruction (`sysret`, `iret`, `sysexit`; `eret`;
 //! `movs pc, lr`, ...: [`syscalls2::Arch::is_exception_return`]), and the
 //! block the vCPU runs next is where the interrupted thread resumes — a
-//! returning call's site among them. So (`returns=exits`; the default is still `sites`: on the ARM guest `exits` loses one process of the strace comparison)
+//! returning call's site among them. So (`returns=exits`, the default)
 //! each exception return gets an inline store of 1 to a per-vCPU
 //! scoreboard word, and every block a *conditional* callback on that word
 //! (QEMU's `qemu_plugin_register_vcpu_tb_exec_cond_cb`: one load and

@@ -31,13 +31,11 @@ pub enum ReturnMode {
     /// The first block each vCPU runs after the kernel's exception-return
     /// instructions ([`Arch::is_exception_return`](syscalls2::Arch)), by a
     /// conditional callback on a per-vCPU flag. No flushes, so code
-    /// generated at run time (a JIT) costs nothing extra; not yet the
-    /// default: on the ARM guest it loses one process of the strace
-    /// comparison's workload that `sites` traces.
+    /// generated at run time (a JIT) costs nothing extra (the default).
     Exits,
     /// Only blocks at addresses after syscall instructions, learnt at
     /// translation; a block translated before its syscall instruction
-    /// costs a flush of the translation cache (the default).
+    /// costs a flush of the translation cache.
     Sites,
     /// Every block, filtered by the engine (for comparison).
     EveryBlock,
@@ -59,7 +57,7 @@ impl QemuOptions {
     /// an error.
     pub fn parse(pairs: &[(String, String)]) -> Result<QemuOptions, String> {
         let mut o = QemuOptions {
-            returns: ReturnMode::Sites,
+            returns: ReturnMode::Exits,
             icount: false,
         };
         for (k, v) in pairs {

@@ -88,6 +88,8 @@ fn usage() -> String {
      \x20 qemu-trace [ARGS] -- CMD                           `syscalls2 trace`: boot a guest, run CMD, print its syscalls\n\
      \x20 qemu-test [ARCH...]                                 boot every guest with the QEMU plugin and check its trace\n\
      \x20 strace-compare [--arch A]... [--min PCT] [--top N]   the plugin's trace against strace's in the same guests\n\
-     \x20 hostile [ARCH...]                                   a guest program that tries to hide its calls, against the trace\n"
+     \x20 hostile [ARCH...]                                   a guest program that tries to hide its calls, against the trace\n\
+     \n\
+     S2_TIMEOUT (seconds) bounds each guest; S2_PLUGIN_ARGS (e.g. returns=exits) adds plugin options to strace-compare's boots.\n"
         .to_string()
 }

@@ -50,8 +50,11 @@ pub fn processes(trace: &Trace) -> Vec<Process> {
     all.into_iter().map(|(_, p)| p).collect()
 }
 
-/// Whether the process is gone after this call: `exit_group(0) = ?`, or a
-/// successful `execve` (the next call is another image's).
+/// Whether the process is gone after this call: `exit_group(0) = ?`, a
+/// successful `execve` (the next call is another image's), or a call that
+/// never returned (`<unfinished ...>`: the process was killed in it, and
+/// the next call in its address space is a later process's, whose image
+/// got the freed address space; the traces compared run no threads).
 fn ends_process(call: &Call) -> bool {
     match call.name.as_str() {
         "exit" | "exit_group" => true,
@@ -59,7 +62,7 @@ fn ends_process(call: &Call) -> bool {
             None => true,
             Some(r) => returned(r).is_some_and(|r| r.value == 0),
         },
-        _ => false,
+        _ => call.ret.is_none(),
     }
 }
 
@@ -828,6 +831,26 @@ mod tests {
         );
         let sizes: Vec<usize> = processes(&strace).iter().map(|p| p.calls.len()).collect();
         assert_eq!(sizes, [1, 3], "a failed execve goes on in the same image");
+    }
+
+    /// A child killed in `openat` (recorded on the aarch64 guest: its
+    /// address space went to the next `execve`'s image): the call never
+    /// returned, and what follows in that address space is another process.
+    #[test]
+    fn a_call_that_never_returned_ends_its_process() {
+        let plugin = plugin_trace(
+            "[0xb] clone(0x1200011, 0, NULL, 0x1, 0) = 0 (child)\n\
+             [0xb] close(0) = 0\n\
+             [0xb] openat(AT_FDCWD, \"/dev/null\", O_RDONLY <unfinished ...>\n\
+             [0xb] brk(NULL) = 0x1000\n\
+             [0xb] getpid() = 116\n",
+            &|_| None,
+        );
+        let ids: Vec<(String, usize)> = processes(&plugin)
+            .into_iter()
+            .map(|p| (p.id, p.calls.len()))
+            .collect();
+        assert_eq!(ids, [("0xb#0".into(), 2), ("0xb#1".into(), 2)]);
     }
 
     fn numbers(name: &str) -> Option<u64> {

@@ -244,12 +244,19 @@ fn run_dir(arch: &str) -> Result<PathBuf, String> {
 fn boot(arch: &str, plugin: &Path) -> Result<PathBuf, String> {
     let dir = run_dir(arch)?;
     let file = |name: &str| dir.join(name);
-    let plugin_arg = format!(
+    let mut plugin_arg = format!(
         "{},log={},format=jsonl,stats={},after={BEGIN},until={END}",
         plugin.display(),
         file("plugin.jsonl").display(),
         file("plugin.stats").display()
     );
+    // More plugin options (`returns=exits`), as for scripts/overhead.sh.
+    if let Ok(extra) = std::env::var("S2_PLUGIN_ARGS") {
+        if !extra.is_empty() {
+            plugin_arg.push(',');
+            plugin_arg.push_str(&extra);
+        }
+    }
     let timeout = std::env::var("S2_TIMEOUT").unwrap_or_else(|_| "300".into());
     let start = Instant::now();
     let out = Command::new(root().join("scripts/run-guest.sh"))
@@ -351,17 +358,29 @@ fn check_run(arch: &str, dir: &Path, o: &Options) -> Result<(), String> {
 }
 
 /// The plugin's events (JSON lines) as the strace lines the current
-/// rendering makes of them.
+/// rendering makes of them. A call entered and never returned (its process
+/// was killed in it, or the trace ended) is printed at its enter as
+/// `<unfinished ...>`, as strace prints it.
 pub fn render_events(jsonl: &str) -> Result<String, String> {
+    use syscalls2::event::{Event, Phase};
     let strace = syscalls2::strace::Strace::default();
     let mut out = String::new();
+    let mut events = Vec::new();
     for (i, line) in jsonl
         .lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
     {
-        let mut event: syscalls2::event::Event =
+        let event: Event =
             serde_json::from_str(line).map_err(|e| format!("plugin.jsonl:{}: {e}", i + 1))?;
+        events.push((i, event));
+    }
+    let returned: std::collections::HashSet<u64> = events
+        .iter()
+        .filter(|(_, e)| e.ev == Phase::Return)
+        .map(|(_, e)| e.seq)
+        .collect();
+    for (i, mut event) in events {
         // Processes are paired by the plugin's address spaces (the
         // matcher's own grouping): these boots pass no kernel layout, so
         // attribution comes from the calls, and a process whose first
@@ -376,7 +395,15 @@ pub fn render_events(jsonl: &str) -> Result<String, String> {
                 event.profile
             )
         })?;
-        if let Some(text) = strace.line(&event, table.by_number(event.no), table.abi) {
+        let info = table.by_number(event.no);
+        let text = match strace.line(&event, info, table.abi) {
+            Some(text) => Some(text),
+            None if event.ev == Phase::Enter && !returned.contains(&event.seq) => {
+                Some(strace.unfinished(&event, info, table.abi))
+            }
+            None => None,
+        };
+        if let Some(text) = text {
             out.push_str(&text);
             out.push('\n');
         }
@@ -455,6 +482,23 @@ fn syscall_numbers(arch: &str) -> Result<HashMap<String, u64>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Three events recorded on the aarch64 strace guest: a child's `close`
+    /// and the `openat` it was killed in (SIGTERM from its parent).
+    #[test]
+    fn a_call_never_returned_is_rendered_unfinished() {
+        let jsonl = include_str!("../../tests/fixtures/aarch64-killed-in-openat.jsonl");
+        let log = render_events(jsonl).unwrap();
+        let lines: Vec<&str> = log.lines().collect();
+        assert_eq!(lines.len(), 2, "{log}");
+        assert_eq!(lines[0], "[0x485e5000] close(0) = 0");
+        assert!(
+            lines[1].starts_with("[0x485e5000] openat(AT_FDCWD, 0x589e94, O_RDONLY")
+                && lines[1].ends_with(" <unfinished ...>"),
+            "{}",
+            lines[1]
+        );
+    }
 
     #[test]
     fn the_guest_command_quotes_the_workload() {
