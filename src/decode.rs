@@ -448,6 +448,14 @@ mod tests {
         let signal = set(x64, "signal").unwrap();
         assert_eq!(signal.render(x64, 15), "SIGTERM");
         assert_eq!(signal.render(x64, 99), "99");
+        // A terminal's modes: the delay and size fields, then the flags.
+        let oflag = set(x64, "termios_oflag").unwrap();
+        assert_eq!(
+            oflag.render(x64, 0o5),
+            "NL0|CR0|TAB0|BS0|VT0|FF0|OPOST|ONLCR"
+        );
+        let cflag = set(x64, "termios_cflag").unwrap();
+        assert_eq!(cflag.render(x64, 0o6275), "B9600|CS8|CREAD|HUPCL|CLOCAL");
         let i386 = sets(linux_x86::ABI);
         let open = set(i386, "open_flags").unwrap();
         assert_eq!(open.render(i386, 0x88000), "O_RDONLY|O_LARGEFILE|O_CLOEXEC");

@@ -210,12 +210,12 @@ impl Strace {
             }
             decode::Kind::InStr | decode::Kind::OutStr => return Some(self.arg(v, a, abi.os)),
             decode::Kind::InSigset | decode::Kind::OutSigset => {
-                return Some(sigset(v, abi).unwrap_or_else(|| self.arg(v, a, abi.os)))
+                return Some(sigset(v, abi).unwrap_or_else(|| self.address(v, a, abi)))
             }
             decode::Kind::InStruct(_) | decode::Kind::OutStruct(_) => {
                 return Some(match &v.fields {
                     Some(fields) => self.fields(fields, rule.kind, abi),
-                    None => self.arg(v, a, abi.os),
+                    None => self.address(v, a, abi),
                 })
             }
             _ => {}
@@ -234,6 +234,18 @@ impl Strace {
             word & ((1u64 << bits) - 1)
         };
         Some(word_text(rule.kind, word, sets).unwrap_or_else(|| self.arg(v, a, abi.os)))
+    }
+
+    /// A structure or set that was not read (a failed call's, `NULL`) as
+    /// its address, also where the prototype holds it in an integer
+    /// (`ioctl`'s `arg`).
+    fn address(&self, v: &ArgValue, a: Option<&ArgInfo>, abi: Abi) -> String {
+        match (v.unreadable, raw(v)) {
+            (None | Some(false), Some(p)) => {
+                word_text(decode::Kind::Ptr, p, decode::sets(abi)).unwrap_or_default()
+            }
+            _ => self.arg(v, a, abi.os),
+        }
     }
 
     fn arg(&self, v: &ArgValue, info: Option<&ArgInfo>, os: Os) -> String {
