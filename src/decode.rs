@@ -448,6 +448,11 @@ mod tests {
         let signal = set(x64, "signal").unwrap();
         assert_eq!(signal.render(x64, 15), "SIGTERM");
         assert_eq!(signal.render(x64, 99), "99");
+        // access(2)'s modes, from glibc's unistd.h.
+        let access = set(x64, "access_mode").unwrap();
+        assert_eq!(access.render(x64, 2), "W_OK");
+        assert_eq!(access.render(x64, 0), "F_OK");
+        assert_eq!(access.render(x64, 5), "R_OK|X_OK");
         // A terminal's modes: the delay and size fields, then the flags.
         let oflag = set(x64, "termios_oflag").unwrap();
         assert_eq!(

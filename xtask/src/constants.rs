@@ -17,7 +17,10 @@
 //!
 //! The headers: `apt-get download linux-libc-dev:i386 linux-libc-dev:armhf
 //! linux-libc-dev:arm64 linux-libc-dev:amd64 linux-libc-dev-mips-cross
-//! linux-libc-dev-mips64el-cross` into a directory given as `--debs DIR`.
+//! linux-libc-dev-mips64el-cross libc6-dev:i386 libc6-dev:armhf
+//! libc6-dev:arm64 libc6-dev:amd64 libc6-dev-mips-cross
+//! libc6-dev-mips64el-cross` into a directory given as `--debs DIR` (glibc's
+//! for the few names that are the C library's, `access`'s `R_OK`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -450,7 +453,8 @@ pub fn main(args: &[String]) -> Result<(), String> {
 fn usage() -> String {
     "usage: cargo xtask constants --debs DIR [--cc clang-14]\n\
      \x20 DIR holds the .deb files of linux-libc-dev for amd64, i386, armhf and arm64 and of\n\
-     \x20 linux-libc-dev-mips-cross and linux-libc-dev-mips64el-cross (apt-get download)"
+     \x20 linux-libc-dev-mips-cross and linux-libc-dev-mips64el-cross, and the same of libc6-dev\n\
+     \x20 (libc6-dev-mips-cross, libc6-dev-mips64el-cross) (apt-get download)"
         .to_string()
 }
 
