@@ -92,6 +92,7 @@ impl Capture {
                         Some(Kind::InStruct(name)) if ctx.args[i] != 0 => {
                             structure(cpu, ctx, name, ctx.args[i])
                         }
+                        Some(Kind::InSigset) if ctx.args[i] != 0 => sigset(cpu, ctx, ctx.args[i]),
                         _ => self.value(cpu, ctx, a, ctx.args[i], length),
                     };
                     (a.name.to_string(), value)
@@ -147,7 +148,8 @@ impl Capture {
                 // The status is written only when a child was reaped (not
                 // for WNOHANG's 0).
                 Some(Kind::WaitStatus) if ret.value > 0 => *value = ints(cpu, 1),
-                Some(Kind::WaitStatus | Kind::InStr | Kind::InStruct(_)) => {}
+                Some(Kind::WaitStatus | Kind::InStr | Kind::InStruct(_) | Kind::InSigset) => {}
+                Some(Kind::OutSigset) => *value = sigset(cpu, ctx, addr),
                 Some(Kind::FdPair) => *value = ints(cpu, 2),
                 Some(Kind::OutStruct(name)) => *value = structure(cpu, ctx, name, addr),
                 _ if length_of(info.args, i).is_some() && !is_input(a) => {
@@ -251,6 +253,8 @@ fn structure(cpu: &mut dyn Cpu, ctx: &SyscallCtx, name: &str, addr: u64) -> ArgV
                 let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
                 ArgValue::string(at, &b[..end], false)
             })
+        } else if f.kind == Some(Kind::InSigset) {
+            words(cpu, ctx, at, f.size).map(|w| ArgValue::ints(at, w))
         } else {
             cpu.read_uint(at, f.size).map(ArgValue::uint)
         };
@@ -263,6 +267,31 @@ fn structure(cpu: &mut dyn Cpu, ctx: &SyscallCtx, name: &str, addr: u64) -> ArgV
         ptr: Some(addr),
         fields: Some(Args(fields)),
         ..ArgValue::default()
+    }
+}
+
+/// The `unsigned long` words of `size` bytes at `addr` (a signal set).
+fn words(
+    cpu: &mut dyn Cpu,
+    ctx: &SyscallCtx,
+    addr: u64,
+    size: usize,
+) -> Result<Vec<i64>, syscalls2_core::MemError> {
+    let word = usize::from(ctx.abi.pointer_bits / 8);
+    (0..size / word)
+        .map(|k| {
+            cpu.read_uint(addr.wrapping_add((k * word) as u64), word)
+                .map(|v| v as i64)
+        })
+        .collect()
+}
+
+/// The kernel's signal set at `addr`, as its words (see [`decode::sigset_size`]).
+fn sigset(cpu: &mut dyn Cpu, ctx: &SyscallCtx, addr: u64) -> ArgValue {
+    match decode::sigset_size(ctx.abi).map(|n| words(cpu, ctx, addr, n)) {
+        Some(Ok(w)) => ArgValue::ints(addr, w),
+        Some(Err(_)) => ArgValue::unreadable(addr),
+        None => ArgValue::ptr(addr),
     }
 }
 
