@@ -38,8 +38,13 @@ pub struct Output {
     /// `%signal`, `%memory`, `%ipc`; repeatable.
     #[arg(short = 'e', value_name = "trace=SET")]
     pub exprs: Vec<String>,
-    /// Follow forks. Always on: a trace is the command's processes and all
-    /// their descendants, as strace -f traces them.
+    /// Follow forks, as strace -f. `trace` and `replay` run COMMAND as
+    /// `sh -c COMMAND`, forked by the guest's init: without -f the trace
+    /// is that shell's process (its threads, and what it execs: a
+    /// command line's last simple command, which the shell runs in its
+    /// own process), not the processes it forks (`cat` in
+    /// `cat /etc/hostname; ls`); with -f, those and all their
+    /// descendants. `show`, `qemu` and `trace --all` trace every process.
     #[arg(short = 'f')]
     pub follow: bool,
     /// Instead of the trace, a table of calls, errors and time per syscall.

@@ -57,6 +57,12 @@ fn help_exits_zero_for_the_command_and_every_subcommand() {
     ] {
         assert!(trace.contains(flag), "trace --help has {flag}:\n{trace}");
     }
+    // -f is strace's: without it, the processes the command forks are not
+    // traced, and the help says so.
+    assert!(
+        trace.contains("-f") && trace.contains("not the processes it forks"),
+        "trace --help explains -f:\n{trace}"
+    );
     let (version, _) = expect(&["--version"], 0);
     assert!(version.starts_with("syscalls2 "), "{version}");
 }
