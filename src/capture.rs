@@ -150,6 +150,7 @@ impl Capture {
                 Some(Kind::WaitStatus) if ret.value > 0 => *value = ints(cpu, 1),
                 Some(Kind::WaitStatus | Kind::InStr | Kind::InStruct(_) | Kind::InSigset) => {}
                 Some(Kind::OutSigset) => *value = sigset(cpu, ctx, addr),
+                Some(Kind::Records(name)) => *value = records(cpu, ctx, name, addr, written),
                 Some(Kind::FdPair) => *value = ints(cpu, 2),
                 Some(Kind::OutStruct(name)) => *value = structure(cpu, ctx, name, addr),
                 _ if length_of(info.args, i).is_some() && !is_input(a) => {
@@ -293,6 +294,27 @@ fn sigset(cpu: &mut dyn Cpu, ctx: &SyscallCtx, addr: u64) -> ArgValue {
         Some(Err(_)) => ArgValue::unreadable(addr),
         None => ArgValue::ptr(addr),
     }
+}
+
+/// How many records of structure `name` the `len` bytes at `addr` hold,
+/// each as long as the structure's one field says (`getdents64`'s
+/// `d_reclen`): kept as the one integer of the value.
+fn records(cpu: &mut dyn Cpu, ctx: &SyscallCtx, name: &str, addr: u64, len: usize) -> ArgValue {
+    let Some(length) = decode::structure(ctx.abi, name).and_then(|s| s.fields.first()) else {
+        return ArgValue::ptr(addr);
+    };
+    let (mut at, mut count) = (0usize, 0i64);
+    while at < len {
+        match cpu.read_uint(addr.wrapping_add((at + length.offset) as u64), length.size) {
+            Ok(0) => break,
+            Ok(n) => {
+                at += n as usize;
+                count += 1;
+            }
+            Err(_) => return ArgValue::unreadable(addr),
+        }
+    }
+    ArgValue::ints(addr, vec![count])
 }
 
 /// The kind [`crate::decode`]'s rules give argument `a` of the call.

@@ -107,6 +107,10 @@ pub enum Kind {
     InSigset,
     /// A signal set the call writes (`rt_sigprocmask`'s old mask), read at return.
     OutSigset,
+    /// Records the call writes (`getdents64`'s), each as long as the
+    /// structure's one field says (`d_reclen`), read at return and counted:
+    /// `0x55d0b3a0 /* 5 entries */`.
+    Records(&'static str),
     /// A device number, as glibc's `makedev(major, minor)` encodes it:
     /// `makedev(0x5, 0x1)`.
     Dev,

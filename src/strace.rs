@@ -209,6 +209,12 @@ impl Strace {
                 });
             }
             decode::Kind::InStr | decode::Kind::OutStr => return Some(self.arg(v, a, abi.os)),
+            decode::Kind::Records(_) => {
+                return Some(match (v.ints.as_deref(), v.ptr) {
+                    (Some([n]), Some(p)) => format!("{p:#x} /* {n} entries */"),
+                    _ => self.address(v, a, abi),
+                })
+            }
             decode::Kind::InSigset | decode::Kind::OutSigset => {
                 return Some(sigset(v, abi).unwrap_or_else(|| self.address(v, a, abi)))
             }

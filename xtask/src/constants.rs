@@ -720,10 +720,11 @@ fn parse_args(text: &str, constants: &ConstantsFile) -> Result<ArgsFile, String>
         let a_struct = kind
             .strip_prefix("in:")
             .or_else(|| kind.strip_prefix("out:"))
+            .or_else(|| kind.strip_prefix("records:"))
             .is_some_and(|n| constants.structs.iter().any(|s| s.name == n));
         if !KINDS.contains(kind) && !sets.contains(kind) && !a_struct {
             return Err(at(format!(
-                "{kind}: neither a kind {KINDS:?}, a set, nor in:STRUCT / out:STRUCT"
+                "{kind}: neither a kind {KINDS:?}, a set, nor in:STRUCT / out:STRUCT / records:STRUCT"
             )));
         }
         let when = match cond {
@@ -923,6 +924,7 @@ fn render(
             "outsigset" => "Kind::OutSigset".to_string(),
             k if k.starts_with("in:") => format!("Kind::InStruct(\"{}\")", &k[3..]),
             k if k.starts_with("out:") => format!("Kind::OutStruct(\"{}\")", &k[4..]),
+            k if k.starts_with("records:") => format!("Kind::Records(\"{}\")", &k[8..]),
             set => format!("Kind::Set(\"{set}\")"),
         };
         let when = rust_cond(r.when.as_ref());
