@@ -40,7 +40,7 @@ step "strace as the oracle: the plugin's trace against Debian's strace in the sa
 # Thresholds per arch: MIN_EXACT in xtask/src/strace_compare/mod.rs.
 cargo xtask strace-compare
 
-step "the syscalls2 command: show, trace -c, trace -e trace=%file, record once and replay twice"
+step "the syscalls2 command: show, trace -c, trace -e trace=%file, record once and replay twice, -f, Parquet read by DuckDB"
 cargo build -q -p syscalls2-cli
 s2=target/debug/syscalls2
 out=$("$s2" show)
@@ -58,12 +58,28 @@ for arch in x86_64 aarch64; do
     rec="target/cli-rr-$arch"
     rm -rf "$rec"
     "$s2" record --arch "$arch" -o "$rec" -- 'cat /etc/hostname; ls /nonexistent; sh -c "exit 3"'
-    "$s2" replay "$rec" > "$rec/replay-1.txt"
-    "$s2" replay "$rec" > "$rec/replay-2.txt"
+    "$s2" replay "$rec" -f > "$rec/replay-1.txt"
+    "$s2" replay "$rec" -f > "$rec/replay-2.txt"
     grep -qF '"/etc/hostname", O_RDONLY) = 3' "$rec/replay-1.txt"
     cmp "$rec/replay-1.txt" "$rec/replay-2.txt"
     echo "record/replay $arch: two replays identical ($(wc -l < "$rec/replay-1.txt") lines)"
 done
+# Without -f (strace's default), only the command's shell: not `cat`, which
+# it forks, but the last command, which it execs itself.
+rec=target/cli-rr-x86_64
+"$s2" replay "$rec" > "$rec/replay-nof.txt"
+if grep -qF '"/etc/hostname", O_RDONLY' "$rec/replay-nof.txt"; then
+    echo "replay without -f traced cat, a process the command's shell forked" >&2; exit 1
+fi
+grep -qE 'exit_group\(3\) += \?$' "$rec/replay-nof.txt"
+grep -qF 'execve("/proc/self/exe", ["sh", "-c", "exit 3"]' "$rec/replay-nof.txt"
+echo "replay without -f: the shell's $(wc -l < "$rec/replay-nof.txt") lines, none of cat's"
+# Parquet: DuckDB reads a replay's file with typed columns, row for row a
+# JSON lines replay of the same recording.
+rec=target/cli-rr-x86_64
+"$s2" replay "$rec" -f --format parquet -o "$rec/replay.parquet"
+"$s2" replay "$rec" -f --format jsonl -o "$rec/replay.jsonl"
+python3 tests/duckdb/parquet.py "$rec/replay.parquet" "$rec/replay.jsonl"
 
 step "examples"
 out=$(cargo run -q --example strace)

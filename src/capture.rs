@@ -92,6 +92,7 @@ impl Capture {
                         Some(Kind::InStruct(name)) if ctx.args[i] != 0 => {
                             structure(cpu, ctx, name, ctx.args[i])
                         }
+                        Some(Kind::InSigset) if ctx.args[i] != 0 => sigset(cpu, ctx, ctx.args[i]),
                         _ => self.value(cpu, ctx, a, ctx.args[i], length),
                     };
                     (a.name.to_string(), value)
@@ -147,7 +148,9 @@ impl Capture {
                 // The status is written only when a child was reaped (not
                 // for WNOHANG's 0).
                 Some(Kind::WaitStatus) if ret.value > 0 => *value = ints(cpu, 1),
-                Some(Kind::WaitStatus | Kind::InStr | Kind::InStruct(_)) => {}
+                Some(Kind::WaitStatus | Kind::InStr | Kind::InStruct(_) | Kind::InSigset) => {}
+                Some(Kind::OutSigset) => *value = sigset(cpu, ctx, addr),
+                Some(Kind::Records(name)) => *value = records(cpu, ctx, name, addr, written),
                 Some(Kind::FdPair) => *value = ints(cpu, 2),
                 Some(Kind::OutStruct(name)) => *value = structure(cpu, ctx, name, addr),
                 _ if length_of(info.args, i).is_some() && !is_input(a) => {
@@ -251,6 +254,8 @@ fn structure(cpu: &mut dyn Cpu, ctx: &SyscallCtx, name: &str, addr: u64) -> ArgV
                 let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
                 ArgValue::string(at, &b[..end], false)
             })
+        } else if f.kind == Some(Kind::InSigset) {
+            words(cpu, ctx, at, f.size).map(|w| ArgValue::ints(at, w))
         } else {
             cpu.read_uint(at, f.size).map(ArgValue::uint)
         };
@@ -264,6 +269,52 @@ fn structure(cpu: &mut dyn Cpu, ctx: &SyscallCtx, name: &str, addr: u64) -> ArgV
         fields: Some(Args(fields)),
         ..ArgValue::default()
     }
+}
+
+/// The `unsigned long` words of `size` bytes at `addr` (a signal set).
+fn words(
+    cpu: &mut dyn Cpu,
+    ctx: &SyscallCtx,
+    addr: u64,
+    size: usize,
+) -> Result<Vec<i64>, syscalls2_core::MemError> {
+    let word = usize::from(ctx.abi.pointer_bits / 8);
+    (0..size / word)
+        .map(|k| {
+            cpu.read_uint(addr.wrapping_add((k * word) as u64), word)
+                .map(|v| v as i64)
+        })
+        .collect()
+}
+
+/// The kernel's signal set at `addr`, as its words (see [`decode::sigset_size`]).
+fn sigset(cpu: &mut dyn Cpu, ctx: &SyscallCtx, addr: u64) -> ArgValue {
+    match decode::sigset_size(ctx.abi).map(|n| words(cpu, ctx, addr, n)) {
+        Some(Ok(w)) => ArgValue::ints(addr, w),
+        Some(Err(_)) => ArgValue::unreadable(addr),
+        None => ArgValue::ptr(addr),
+    }
+}
+
+/// How many records of structure `name` the `len` bytes at `addr` hold,
+/// each as long as the structure's one field says (`getdents64`'s
+/// `d_reclen`): kept as the one integer of the value.
+fn records(cpu: &mut dyn Cpu, ctx: &SyscallCtx, name: &str, addr: u64, len: usize) -> ArgValue {
+    let Some(length) = decode::structure(ctx.abi, name).and_then(|s| s.fields.first()) else {
+        return ArgValue::ptr(addr);
+    };
+    let (mut at, mut count) = (0usize, 0i64);
+    while at < len {
+        match cpu.read_uint(addr.wrapping_add((at + length.offset) as u64), length.size) {
+            Ok(0) => break,
+            Ok(n) => {
+                at += n as usize;
+                count += 1;
+            }
+            Err(_) => return ArgValue::unreadable(addr),
+        }
+    }
+    ArgValue::ints(addr, vec![count])
 }
 
 /// The kind [`crate::decode`]'s rules give argument `a` of the call.

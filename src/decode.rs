@@ -32,16 +32,32 @@ pub struct ConstSet {
     pub flags: bool,
     /// The name of 0 (`PROT_NONE`), if it has one.
     pub zero: Option<&'static str>,
+    /// How a value set prints a number none of its names is.
+    pub other: Other,
     /// Parts of a flag word that hold one value (open's access mode).
     pub fields: &'static [Field],
     /// The names and their values, in strace's order.
     pub names: &'static [(&'static str, u64)],
 }
 
+/// How a value set prints a number that none of its names is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Other {
+    /// In decimal (a signal: `99`).
+    Decimal,
+    /// In hex (a signal handler's address: `0x525892`).
+    Hex,
+    /// In decimal, as `N*1024` where it is a multiple of 1024 above it (a
+    /// resource limit: `8192*1024`).
+    Times1024,
+}
+
 /// A part of a flag word that holds one value, not flags: open's access
 /// mode (`O_ACCMODE`), clone's exit signal (`CSIGNAL`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Field {
+    /// The mask's name (`O_ACCMODE`).
+    pub name: &'static str,
     /// The bits of the word it takes.
     pub mask: u64,
     /// The set that names its values (clone's signal), if another set does.
@@ -61,7 +77,8 @@ pub enum Kind {
     Dirfd,
     /// Permission bits, in octal (`0755`).
     Mode,
-    /// A file type and permissions (`S_IFIFO|0666`).
+    /// A file type, its set-id and sticky bits, and permissions (`S_IFIFO|0666`,
+    /// `S_IFDIR|S_ISVTX|0777`).
     FileMode,
     /// A number in octal.
     Octal,
@@ -85,6 +102,18 @@ pub enum Kind {
     InStruct(&'static str),
     /// A structure the call writes, read at return (`clock_gettime`'s, `stat`'s).
     OutStruct(&'static str),
+    /// A signal set the call reads (`rt_sigprocmask`'s new mask: `[INT QUIT]`,
+    /// `~[RTMIN RT_1]`); as a structure's field, the set it holds.
+    InSigset,
+    /// A signal set the call writes (`rt_sigprocmask`'s old mask), read at return.
+    OutSigset,
+    /// Records the call writes (`getdents64`'s), each as long as the
+    /// structure's one field says (`d_reclen`), read at return and counted:
+    /// `0x55d0b3a0 /* 5 entries */`.
+    Records(&'static str),
+    /// A device number, as glibc's `makedev(major, minor)` encodes it:
+    /// `makedev(0x5, 0x1)`.
+    Dev,
 }
 
 /// The layout of a structure on one ABI, as its compiler lays it out, and
@@ -114,12 +143,66 @@ pub struct StructField {
     pub text: bool,
     /// How its value is printed, when not in decimal.
     pub kind: Option<Kind>,
+    /// strace prints it only when this holds of another field
+    /// (`stat`'s `st_rdev` for a device, its `st_size` for the others).
+    pub when: Option<Cond>,
 }
 
 /// The structure `name` as `abi` lays it out.
 pub fn structure(abi: Abi, name: &str) -> Option<&'static Struct> {
     let (_, structs) = generated::STRUCTS.iter().find(|(a, _)| *a == abi.name())?;
     structs.iter().find(|s| s.name == name)
+}
+
+/// The size in bytes of the kernel's signal set on `abi`, as
+/// `rt_sigaction`'s `sa_mask` holds it (8 for 64 signals; MIPS's 16).
+pub fn sigset_size(abi: Abi) -> Option<usize> {
+    let mask = structure(abi, "sigaction")?
+        .fields
+        .iter()
+        .find(|f| f.name == "sa_mask")?;
+    Some(mask.size)
+}
+
+/// A signal set as strace prints it, from its words (`unsigned long`s of
+/// `word_bits` bits; signal `n` is bit `n - 1`): the signals' names without
+/// `SIG`, the real-time ones as `RTMIN`, `RT_1`, ...; with more than half of
+/// the set's signals in it, `~` and those that are not: `[INT QUIT]`, `[]`,
+/// `~[RTMIN RT_1]`.
+pub fn sigset_text(sets: &'static [ConstSet], words: &[u64], word_bits: u32) -> String {
+    let nsig = words.len() as u32 * word_bits;
+    let has = |i: u32| words[(i / word_bits) as usize] >> (i % word_bits) & 1 == 1;
+    let count = (0..nsig).filter(|&i| has(i)).count() as u32;
+    let invert = count * 2 > nsig;
+    let signals = set(sets, "signal");
+    let rtmin = value_of(sets, "SIGRTMIN");
+    let names: Vec<String> = (0..nsig)
+        .filter(|&i| has(i) != invert)
+        .map(|i| {
+            let n = u64::from(i + 1);
+            match (signals.and_then(|s| s.name_of(n)), rtmin) {
+                (Some(name), _) => name.strip_prefix("SIG").unwrap_or(name).to_string(),
+                (None, Some(rt)) if n > rt => format!("RT_{}", n - rt),
+                (None, _) => n.to_string(),
+            }
+        })
+        .collect();
+    format!("{}[{}]", if invert { "~" } else { "" }, names.join(" "))
+}
+
+/// A device number as strace prints it, decoded as glibc's `major()` and
+/// `minor()` do: `makedev(0x5, 0x1)`.
+pub fn dev_text(dev: u64) -> String {
+    let major = (dev >> 8) & 0xfff | (dev >> 32) & !0xfff;
+    let minor = dev & 0xff | (dev >> 12) & !0xff;
+    let hex = |v: u64| {
+        if v == 0 {
+            "0".to_string()
+        } else {
+            format!("{v:#x}")
+        }
+    };
+    format!("makedev({}, {})", hex(major), hex(minor & 0xffff_ffff))
 }
 
 /// One line of `data/linux_args.txt`: what argument `arg` of `syscall`
@@ -137,9 +220,11 @@ pub struct ArgRule {
     pub when: Option<Cond>,
 }
 
-/// A condition on another argument of the call: `flags&O_CREAT|O_TMPFILE`
-/// (it holds all the bits of one of the names), `option=PR_SET_NAME` (it is
-/// one of them); `unless` negates it.
+/// A condition on another argument of the call (or field of the
+/// structure): `flags&O_CREAT|O_TMPFILE` (it holds all the bits of one of
+/// the names), `option=PR_SET_NAME` (it is one of them),
+/// `st_mode&S_IFMT=S_IFCHR|S_IFBLK` (its bits of the mask are one of
+/// them); `unless` negates it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Cond {
     /// The other argument, by name.
@@ -148,6 +233,8 @@ pub struct Cond {
     pub equals: bool,
     /// Whether the condition is negated (`unless`).
     pub negate: bool,
+    /// The mask the value is taken through before it is compared (`S_IFMT`).
+    pub mask: Option<&'static str>,
     /// The constants' names.
     pub names: &'static [&'static str],
 }
@@ -155,6 +242,13 @@ pub struct Cond {
 impl Cond {
     /// Whether it holds, given the other argument's value.
     pub fn holds(&self, sets: &[ConstSet], other: u64) -> bool {
+        let other = match self.mask {
+            Some(m) => match value_of(sets, m) {
+                Some(mask) => other & mask,
+                None => return self.negate,
+            },
+            None => other,
+        };
         let any = self
             .names
             .iter()
@@ -193,7 +287,8 @@ pub fn strace_name(abi: Abi, syscall: &str) -> Option<&'static str> {
         .map(|(_, n, _)| *n)
 }
 
-/// The value of constant `name` in any of `sets`.
+/// The value of constant `name` in any of `sets` (a name, or a field's
+/// mask, `S_IFMT`).
 pub fn value_of(sets: &[ConstSet], name: &str) -> Option<u64> {
     sets.iter().find_map(|s| {
         s.names
@@ -201,6 +296,7 @@ pub fn value_of(sets: &[ConstSet], name: &str) -> Option<u64> {
             .chain(s.fields.iter().flat_map(|f| f.names.iter()))
             .find(|(n, _)| *n == name)
             .map(|(_, v)| *v)
+            .or_else(|| s.fields.iter().find(|f| f.name == name).map(|f| f.mask))
     })
 }
 
@@ -290,9 +386,14 @@ impl ConstSet {
     pub fn render(&self, sets: &'static [ConstSet], v: u64) -> String {
         let (names, rest) = self.decode(sets, v);
         if !self.flags {
-            return match names.first() {
-                Some(n) => n.to_string(),
-                None => (v as i64).to_string(),
+            return match (names.first(), self.other) {
+                (Some(n), _) => n.to_string(),
+                (None, Other::Decimal) => (v as i64).to_string(),
+                (None, Other::Hex) => format!("{v:#x}"),
+                (None, Other::Times1024) if v > 1024 && v.is_multiple_of(1024) => {
+                    format!("{}*1024", v / 1024)
+                }
+                (None, Other::Times1024) => v.to_string(),
             };
         }
         let mut parts: Vec<String> = names.iter().map(|n| n.to_string()).collect();
@@ -351,9 +452,61 @@ mod tests {
         let signal = set(x64, "signal").unwrap();
         assert_eq!(signal.render(x64, 15), "SIGTERM");
         assert_eq!(signal.render(x64, 99), "99");
+        // access(2)'s modes, from glibc's unistd.h.
+        let access = set(x64, "access_mode").unwrap();
+        assert_eq!(access.render(x64, 2), "W_OK");
+        assert_eq!(access.render(x64, 0), "F_OK");
+        assert_eq!(access.render(x64, 5), "R_OK|X_OK");
+        // A terminal's modes: the delay and size fields, then the flags.
+        let oflag = set(x64, "termios_oflag").unwrap();
+        assert_eq!(
+            oflag.render(x64, 0o5),
+            "NL0|CR0|TAB0|BS0|VT0|FF0|OPOST|ONLCR"
+        );
+        let cflag = set(x64, "termios_cflag").unwrap();
+        assert_eq!(cflag.render(x64, 0o6275), "B9600|CS8|CREAD|HUPCL|CLOCAL");
         let i386 = sets(linux_x86::ABI);
         let open = set(i386, "open_flags").unwrap();
         assert_eq!(open.render(i386, 0x88000), "O_RDONLY|O_LARGEFILE|O_CLOEXEC");
+    }
+
+    #[test]
+    fn signal_sets_and_devices_read_as_strace_prints_them() {
+        let x64 = sets(linux_x64::ABI);
+        assert_eq!(sigset_text(x64, &[0], 64), "[]");
+        assert_eq!(sigset_text(x64, &[0b110], 64), "[INT QUIT]");
+        // Every signal but 32 and 33 (glibc's own): more than half, so inverted.
+        assert_eq!(sigset_text(x64, &[!(0b11 << 31)], 64), "~[RTMIN RT_1]");
+        // The same set as two 32-bit words (i386, ARM).
+        let i386 = sets(linux_x86::ABI);
+        assert_eq!(
+            sigset_text(i386, &[0x7fff_ffff, 0xffff_fffe], 32),
+            "~[RTMIN RT_1]"
+        );
+        assert_eq!(sigset_text(x64, &[1 << 34], 64), "[RT_3]");
+        assert_eq!(sigset_size(linux_x64::ABI), Some(8));
+        assert_eq!(sigset_size(linux_mips::ABI), Some(16));
+        assert_eq!(dev_text(0x501), "makedev(0x5, 0x1)");
+        assert_eq!(dev_text(0), "makedev(0, 0)");
+        // glibc's encoding: minor's low byte, major's 12 bits, minor's rest.
+        assert_eq!(dev_text(0x451_2367), "makedev(0x123, 0x4567)");
+    }
+
+    #[test]
+    fn sigaction_is_the_kernels_on_every_abi() {
+        // i386 and ARM: the kernel's struct, not their UAPI's sigaction(2) one.
+        for (abi, size, mask) in [
+            (linux_x64::ABI, 32, 24),
+            (linux_x86::ABI, 20, 12),
+            (linux_arm::ABI, 20, 12),
+        ] {
+            let sa = structure(abi, "sigaction").unwrap();
+            let at = |n: &str| sa.fields.iter().find(|f| f.name == n).unwrap().offset;
+            assert_eq!((sa.size, at("sa_mask")), (size, mask), "{}", abi.name());
+        }
+        // MIPS: flags first, no restorer.
+        let mips = structure(linux_mips::ABI, "sigaction").unwrap();
+        assert!(mips.fields.iter().all(|f| f.name != "sa_restorer"));
     }
 
     #[test]

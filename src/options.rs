@@ -14,6 +14,7 @@
 //! | `tree=NAME` | only the processes named NAME and their descendants (repeatable) |
 //! | `kernel=PATH` | read each call's process from the guest kernel, laid out as the file says ([`KernelLayout`]); without it, from what the calls reveal |
 //! | `after=TEXT`, `until=TEXT` | only the processes forked after a call passing TEXT (see [`Filter::following`]) |
+//! | `follow_forks=on\|off` | with `after=`: also what those processes fork (`on`, the default, as strace `-f`), or not ([`Filter::follow_forks`]) |
 //! | `s=N` | bytes of a buffer shown (strace's `-s`; default 32) |
 //! | `record=PATH`, `record_max=N` | write the traced events as a fixture (default at most 600) |
 //! | `stats=PATH` | where the summary goes, as JSON (default: a line on stderr) |
@@ -108,6 +109,8 @@ pub struct Options {
     pub after: Option<String>,
     /// `until=`.
     pub until: Option<String>,
+    /// `follow_forks=` (default on).
+    pub follow_forks: bool,
     /// `s=`.
     pub string_limit: Option<usize>,
     /// `record=`.
@@ -140,6 +143,7 @@ impl Options {
     pub fn parse<S: AsRef<str>>(args: &[S]) -> Result<Options, OptionError> {
         let mut o = Options {
             record_max: 600,
+            follow_forks: true,
             ..Options::default()
         };
         for arg in args {
@@ -189,6 +193,13 @@ impl Options {
                 }
                 "after" => o.after = Some(v.to_string()),
                 "until" => o.until = Some(v.to_string()),
+                "follow_forks" => {
+                    o.follow_forks = match v {
+                        "on" => true,
+                        "off" => false,
+                        _ => return err(format!("follow_forks=`{v}`: expected on or off")),
+                    }
+                }
                 "s" => o.string_limit = Some(parse_number(k, v)? as usize),
                 "record" => o.record = Some(path(v)?),
                 "record_max" => o.record_max = parse_number(k, v)? as usize,
@@ -227,7 +238,8 @@ impl Options {
         if let Some(after) = &self.after {
             f = f
                 .following(after, self.until.as_deref())
-                .map_err(|e| OptionError(e.to_string()))?;
+                .map_err(|e| OptionError(e.to_string()))?
+                .follow_forks(self.follow_forks);
         }
         Ok(f)
     }
@@ -398,6 +410,7 @@ mod tests {
         assert!(bad("asid=0x1ffffffffffffffff").contains("too large"));
         assert!(bad("log=").contains("needs a path"));
         assert_eq!(bad("until=END"), "until= needs after=");
+        assert!(bad("follow_forks=yes").contains("expected on or off"));
         // An empty marker would match every call.
         let o = Options::parse(&["after="]).unwrap();
         assert!(o

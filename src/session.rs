@@ -351,9 +351,23 @@ impl Filter {
         self.follow = Some(Follow {
             after: after.to_string(),
             until: until.map(str::to_string),
+            forks_too: true,
             ..Follow::default()
         });
         Ok(self)
+    }
+
+    /// With [`Filter::following`]: whether the processes followed fork
+    /// followed processes in turn (`true`, the default: strace `-f`), or
+    /// only the processes the marker's writer forks are followed, with
+    /// what they exec and their threads, not what they fork (`false`:
+    /// strace without `-f`, run under a shell). No effect without
+    /// `following`.
+    pub fn follow_forks(mut self, on: bool) -> Filter {
+        if let Some(f) = &mut self.follow {
+            f.forks_too = on;
+        }
+        self
     }
 
     /// Only calls of process `pid` (its threads included; repeatable).
@@ -420,6 +434,12 @@ struct Follow {
     until: Option<String>,
     /// The address space of the marker's writer, once seen.
     root: Option<u64>,
+    /// Whether the forks of followed processes are followed too.
+    forks_too: bool,
+    /// The address space each open fork-like call was made in, by `seq`
+    /// (the most recent [`FORKS_KEPT`]): tells a new process's child
+    /// return from a thread's.
+    fork_parents: BTreeMap<u64, u64>,
     stopped: bool,
     traced: HashSet<u64>,
     /// Open fork-like calls of traced processes, by return address.
@@ -428,6 +448,9 @@ struct Follow {
     /// backend's vCPU number may be anything up to `u32::MAX`).
     exec_from: HashMap<u32, u64>,
 }
+
+/// How many open fork-like calls keep their caller's address space.
+const FORKS_KEPT: usize = 4096;
 
 /// How many bytes of a call's input are searched for a marker.
 const MARKER_SCAN: usize = 256;
@@ -474,9 +497,17 @@ impl Follow {
                 self.exec_from.remove(&v);
             }
         }
-        let traced_or_root = self.traced.contains(&ctx.asid) || self.root == Some(ctx.asid);
-        if traced_or_root && ctx.info.is_some_and(|i| i.returns.double_return) {
+        let forker =
+            self.root == Some(ctx.asid) || (self.forks_too && self.traced.contains(&ctx.asid));
+        let double = ctx.info.is_some_and(|i| i.returns.double_return);
+        if forker && double {
             *self.forking.entry(ctx.retaddr).or_default() += 1;
+        }
+        if double && self.active() {
+            self.fork_parents.insert(ctx.seq, ctx.asid);
+            if self.fork_parents.len() > FORKS_KEPT {
+                self.fork_parents.pop_first();
+            }
         }
         let exec = ctx.info.is_some_and(|i| i.returns.noreturn_on_success);
         if exec && self.traced.contains(&ctx.asid) {
@@ -500,8 +531,22 @@ impl Follow {
             return;
         }
         let double = ctx.info.is_some_and(|i| i.returns.double_return);
+        if !double {
+            return;
+        }
         let waiting = self.forking.get(&ctx.retaddr).copied().unwrap_or(0);
-        if !double || waiting == 0 {
+        let parent = if ctx.child {
+            self.fork_parents.remove(&ctx.seq)
+        } else {
+            None
+        };
+        if waiting == 0 {
+            // A new process nobody follows: its address space may be the
+            // one of a followed process that exec'd (the kernel reuses
+            // page tables), which is followed no more.
+            if parent.is_some_and(|p| p != ctx.asid) {
+                self.traced.remove(&ctx.asid);
+            }
             return;
         }
         // A traced fork's child (the engine reports it in the child's

@@ -141,21 +141,33 @@ impl Strace {
             decode::Kind::InStruct(n) | decode::Kind::OutStruct(n) => decode::structure(abi, n),
             _ => None,
         };
+        let shown = |f: &decode::StructField| {
+            f.when.is_none_or(|c| {
+                fields
+                    .get(c.arg)
+                    .and_then(|v| v.uint)
+                    .is_some_and(|o| c.holds(sets, o))
+            })
+        };
         let mut parts: Vec<String> = fields
             .iter()
-            .map(|(name, v)| {
-                let field_kind = layout
-                    .and_then(|l| l.fields.iter().find(|f| f.name == name))
-                    .and_then(|f| f.kind);
-                let text = match (&v.str, v.uint, field_kind) {
+            .filter_map(|(name, v)| {
+                let field = layout.and_then(|l| l.fields.iter().find(|f| f.name == name));
+                if field.is_some_and(|f| !shown(f)) {
+                    return None;
+                }
+                let text = match (&v.str, v.uint, field.and_then(|f| f.kind)) {
                     (Some(t), _, _) => format!("\"{}\"", escape(t.as_bytes())),
+                    (None, _, Some(decode::Kind::InSigset)) => {
+                        sigset(v, abi).unwrap_or_else(|| "?".into())
+                    }
                     (None, Some(w), Some(k)) => {
                         word_text(k, w, sets).unwrap_or_else(|| w.to_string())
                     }
                     (None, Some(w), None) => w.to_string(),
                     _ => "?".into(),
                 };
-                format!("{name}={text}")
+                Some(format!("{name}={text}"))
             })
             .collect();
         if layout.is_some_and(|l| l.more) {
@@ -197,10 +209,19 @@ impl Strace {
                 });
             }
             decode::Kind::InStr | decode::Kind::OutStr => return Some(self.arg(v, a, abi.os)),
+            decode::Kind::Records(_) => {
+                return Some(match (v.ints.as_deref(), v.ptr) {
+                    (Some([n]), Some(p)) => format!("{p:#x} /* {n} entries */"),
+                    _ => self.address(v, a, abi),
+                })
+            }
+            decode::Kind::InSigset | decode::Kind::OutSigset => {
+                return Some(sigset(v, abi).unwrap_or_else(|| self.address(v, a, abi)))
+            }
             decode::Kind::InStruct(_) | decode::Kind::OutStruct(_) => {
                 return Some(match &v.fields {
                     Some(fields) => self.fields(fields, rule.kind, abi),
-                    None => self.arg(v, a, abi.os),
+                    None => self.address(v, a, abi),
                 })
             }
             _ => {}
@@ -219,6 +240,18 @@ impl Strace {
             word & ((1u64 << bits) - 1)
         };
         Some(word_text(rule.kind, word, sets).unwrap_or_else(|| self.arg(v, a, abi.os)))
+    }
+
+    /// A structure or set that was not read (a failed call's, `NULL`) as
+    /// its address, also where the prototype holds it in an integer
+    /// (`ioctl`'s `arg`).
+    fn address(&self, v: &ArgValue, a: Option<&ArgInfo>, abi: Abi) -> String {
+        match (v.unreadable, raw(v)) {
+            (None | Some(false), Some(p)) => {
+                word_text(decode::Kind::Ptr, p, decode::sets(abi)).unwrap_or_default()
+            }
+            _ => self.arg(v, a, abi.os),
+        }
     }
 
     fn arg(&self, v: &ArgValue, info: Option<&ArgInfo>, os: Os) -> String {
@@ -347,17 +380,25 @@ fn word_text(kind: decode::Kind, word: u64, sets: &'static [decode::ConstSet]) -
             Some(types) => {
                 let (names, rest) = types.decode(sets, word);
                 match names.first() {
-                    Some(t) => format!("{t}|{}", octal(rest)),
+                    Some(_) => format!("{}|{}", names.join("|"), octal(rest)),
                     None => octal(word),
                 }
             }
             None => octal(word),
         },
         decode::Kind::Hex => format!("{word:#x}"),
+        decode::Kind::Dev => decode::dev_text(word),
         decode::Kind::Ptr if word == 0 => "NULL".into(),
         decode::Kind::Ptr => format!("{word:#x}"),
         _ => return None,
     })
+}
+
+/// A captured signal set (its words) as strace prints it, `[INT QUIT]`.
+fn sigset(v: &ArgValue, abi: Abi) -> Option<String> {
+    let words: Vec<u64> = v.ints.as_ref()?.iter().map(|&w| w as u64).collect();
+    let bits = u32::from(abi.pointer_bits);
+    Some(decode::sigset_text(decode::sets(abi), &words, bits))
 }
 
 /// A wait status as strace prints it: `{WIFEXITED(s) && WEXITSTATUS(s) == 0}`,
@@ -466,6 +507,56 @@ mod tests {
         assert_eq!(
             wait_status(0x80 | 11, sets),
             "{WIFSIGNALED(s) && WTERMSIG(s) == SIGSEGV && WCOREDUMP(s)}"
+        );
+    }
+
+    #[test]
+    fn structures_print_the_fields_strace_prints() {
+        use crate::event::Args;
+        let s = Strace::default();
+        let field = |n: &str, v: ArgValue| (n.to_string(), v);
+        // A character device: its st_rdev, not its st_size.
+        let stat = |mode: u64| {
+            Args(vec![
+                field("st_mode", ArgValue::uint(mode)),
+                field("st_rdev", ArgValue::uint(0x501)),
+                field("st_size", ArgValue::uint(11)),
+            ])
+        };
+        let kind = decode::Kind::OutStruct("stat");
+        assert_eq!(
+            s.fields(&stat(0o20600), kind, linux_x64::ABI),
+            "{st_mode=S_IFCHR|0600, st_rdev=makedev(0x5, 0x1), ...}"
+        );
+        assert_eq!(
+            s.fields(&stat(0o41777), kind, linux_x64::ABI),
+            "{st_mode=S_IFDIR|S_ISVTX|0777, st_size=11, ...}"
+        );
+        // sa_restorer only with SA_RESTORER; the mask as a signal set.
+        let act = |flags: u64| {
+            Args(vec![
+                field("sa_handler", ArgValue::uint(0x525892)),
+                field("sa_mask", ArgValue::ints(0, vec![!(0b11i64 << 31)])),
+                field("sa_flags", ArgValue::uint(flags)),
+                field("sa_restorer", ArgValue::uint(0x416390)),
+            ])
+        };
+        let kind = decode::Kind::InStruct("sigaction");
+        assert_eq!(
+            s.fields(&act(0x0400_0000), kind, linux_x64::ABI),
+            "{sa_handler=0x525892, sa_mask=~[RTMIN RT_1], sa_flags=SA_RESTORER, sa_restorer=0x416390}"
+        );
+        assert_eq!(
+            s.fields(&act(0), kind, linux_x64::ABI),
+            "{sa_handler=0x525892, sa_mask=~[RTMIN RT_1], sa_flags=0}"
+        );
+        let limit = Args(vec![
+            field("rlim_cur", ArgValue::uint(8192 * 1024)),
+            field("rlim_max", ArgValue::uint(u64::MAX)),
+        ]);
+        assert_eq!(
+            s.fields(&limit, decode::Kind::OutStruct("rlimit64"), linux_x64::ABI),
+            "{rlim_cur=8192*1024, rlim_max=RLIM64_INFINITY}"
         );
     }
 

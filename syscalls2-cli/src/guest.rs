@@ -403,6 +403,8 @@ fn guest_options(all: bool, plugin: &PluginArgs, output: &Output) -> Result<Vec<
     if !all {
         o.push(format!("after={BEGIN}"));
         o.push(format!("until={END}"));
+        let follow = if output.follow { "on" } else { "off" };
+        o.push(format!("follow_forks={follow}"));
     }
     o.extend(output.session_options()?);
     o.extend(plugin.plugin_args.iter().cloned());

@@ -16,6 +16,8 @@
 
 mod guest;
 mod output;
+#[cfg(feature = "parquet")]
+mod parquet;
 mod tables;
 
 use clap::{Parser, Subcommand};

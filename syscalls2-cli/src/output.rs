@@ -25,6 +25,9 @@ pub enum Format {
     Strace,
     /// One event per line, the JSON schema of `syscalls2::event`.
     Jsonl,
+    /// A Parquet file (`-o FILE`) with the JSON lines' columns, typed:
+    /// `args` a map of argument name to a struct of its members.
+    Parquet,
 }
 
 /// What is traced and how it is shown (strace's flags where strace has one).
@@ -35,8 +38,13 @@ pub struct Output {
     /// `%signal`, `%memory`, `%ipc`; repeatable.
     #[arg(short = 'e', value_name = "trace=SET")]
     pub exprs: Vec<String>,
-    /// Follow forks. Always on: a trace is the command's processes and all
-    /// their descendants, as strace -f traces them.
+    /// Follow forks, as strace -f. `trace` and `replay` run COMMAND as
+    /// `sh -c COMMAND`, forked by the guest's init: without -f the trace
+    /// is that shell's process (its threads, and what it execs: a
+    /// command line's last simple command, which the shell runs in its
+    /// own process), not the processes it forks (`cat` in
+    /// `cat /etc/hostname; ls`); with -f, those and all their
+    /// descendants. `show`, `qemu` and `trace --all` trace every process.
     #[arg(short = 'f')]
     pub follow: bool,
     /// Instead of the trace, a table of calls, errors and time per syscall.
@@ -102,6 +110,17 @@ impl Output {
         if self.count && self.format != Format::Strace {
             return Err("-c prints a table: it takes no --format".into());
         }
+        if self.format == Format::Parquet {
+            if !cfg!(feature = "parquet") {
+                return Err(
+                    "--format parquet: this syscalls2 was built without its `parquet` feature"
+                        .into(),
+                );
+            }
+            if self.output.is_none() {
+                return Err("--format parquet writes a file: give it with -o FILE".into());
+            }
+        }
         Ok(())
     }
 
@@ -109,6 +128,10 @@ impl Output {
     /// 0 (for `-t`).
     pub fn sinks(&self, start: SystemTime) -> Result<Vec<Box<dyn Sink>>, String> {
         self.check()?;
+        #[cfg(feature = "parquet")]
+        if let (Format::Parquet, Some(path)) = (self.format, &self.output) {
+            return Ok(vec![Box::new(crate::parquet::ParquetSink::create(path)?)]);
+        }
         let out: Box<dyn Write + Send> = match &self.output {
             Some(path) => Box::new(BufWriter::new(
                 File::create(path).map_err(|e| format!("-o {}: {e}", path.display()))?,
@@ -133,6 +156,7 @@ impl Output {
                     Box::new(s)
                 }
                 Format::Jsonl => Box::new(JsonlSink::new(out)),
+                Format::Parquet => unreachable!("checked, and made above"),
             }
         };
         Ok(vec![sink])
@@ -183,13 +207,15 @@ fn write_error(e: std::io::Error) -> Result<(), String> {
     }
 }
 
-/// Sends events read back from a trace to the sinks, and finishes them.
+/// Sends events read back from a trace to the sinks, as they are read,
+/// and finishes them.
 pub fn render(
-    events: impl IntoIterator<Item = Event>,
+    events: impl IntoIterator<Item = Result<Event, String>>,
     sinks: &mut [Box<dyn Sink>],
     summary: &Summary,
 ) -> Result<(), String> {
     for event in events {
+        let event = event?;
         let Some(record) = Record::of(&event) else {
             return Err(format!(
                 "event of profile {} (ABI {}) is not built in",
@@ -210,18 +236,15 @@ pub fn render(
     Ok(())
 }
 
-/// Reads a JSON lines trace (the plugin's `format=jsonl`).
-pub fn read_events(path: &Path) -> Result<Vec<Event>, String> {
+/// The events of a JSON lines trace (the plugin's `format=jsonl`), read
+/// one line at a time.
+pub fn read_events(path: &Path) -> Result<impl Iterator<Item = Result<Event, String>>, String> {
     let f = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut events = Vec::new();
-    for (i, line) in BufReader::new(f).lines().enumerate() {
-        let line = line.map_err(|e| format!("{}: {e}", path.display()))?;
-        events.push(
-            serde_json::from_str(&line)
-                .map_err(|e| format!("{} line {}: {e}", path.display(), i + 1))?,
-        );
-    }
-    Ok(events)
+    let name = path.display().to_string();
+    Ok(BufReader::new(f).lines().enumerate().map(move |(i, line)| {
+        let line = line.map_err(|e| format!("{name}: {e}"))?;
+        serde_json::from_str(&line).map_err(|e| format!("{name} line {}: {e}", i + 1))
+    }))
 }
 
 /// `syscalls2 show`: a fixture replayed through a session with the sinks.

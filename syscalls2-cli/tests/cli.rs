@@ -57,6 +57,12 @@ fn help_exits_zero_for_the_command_and_every_subcommand() {
     ] {
         assert!(trace.contains(flag), "trace --help has {flag}:\n{trace}");
     }
+    // -f is strace's: without it, the processes the command forks are not
+    // traced, and the help says so.
+    assert!(
+        trace.contains("-f") && trace.contains("not the processes it forks"),
+        "trace --help explains -f:\n{trace}"
+    );
     let (version, _) = expect(&["--version"], 0);
     assert!(version.starts_with("syscalls2 "), "{version}");
 }
@@ -207,5 +213,87 @@ fn tables_look_syscalls_up() {
     assert!(
         out.lines().any(|l| l.starts_with("windows7_x86\t")),
         "{out}"
+    );
+}
+
+#[test]
+fn parquet_needs_an_output_file() {
+    let (_, e) = expect(&["show", "--format", "parquet"], 1);
+    assert!(
+        e.contains("--format parquet writes a file: give it with -o FILE"),
+        "{e}"
+    );
+    let (_, e) = expect(&["show", "-c", "--format", "parquet", "-o", "/tmp/x"], 1);
+    assert!(e.contains("-c prints a table"), "{e}");
+}
+
+/// `--format parquet` holds the JSON lines' events, row for row, with
+/// typed columns and the arguments as a map from name to value.
+#[cfg(feature = "parquet")]
+#[test]
+fn parquet_has_the_json_lines_rows_typed() {
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::{Int64Type, UInt64Type};
+    use arrow_array::Array;
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+    let (out, _) = expect(&["show", "--format", "jsonl"], 0);
+    let events: Vec<syscalls2::event::Event> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("an event"))
+        .collect();
+    let path =
+        std::env::temp_dir().join(format!("syscalls2-cli-test-{}.parquet", std::process::id()));
+    let (out, _) = expect(
+        &["show", "--format", "parquet", "-o", path.to_str().unwrap()],
+        0,
+    );
+    assert!(out.is_empty(), "{out}");
+    let file = std::fs::File::open(&path).unwrap();
+    let batches: Vec<_> = ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap()
+        .build()
+        .unwrap()
+        .map(|b| b.unwrap())
+        .collect();
+    std::fs::remove_file(&path).unwrap();
+
+    let mut rows = 0;
+    let mut opened = Vec::new();
+    for b in &batches {
+        let seq = b
+            .column_by_name("seq")
+            .unwrap()
+            .as_primitive::<UInt64Type>();
+        let pc = b.column_by_name("pc").unwrap().as_primitive::<UInt64Type>();
+        let ret = b.column_by_name("ret").unwrap().as_primitive::<Int64Type>();
+        let name = b.column_by_name("name").unwrap().as_string::<i32>();
+        let args = b.column_by_name("args").unwrap().as_map();
+        for i in 0..b.num_rows() {
+            let e = &events[rows + i];
+            assert_eq!(seq.value(i), e.seq);
+            assert_eq!(pc.value(i), e.pc);
+            assert_eq!(ret.is_valid(i).then(|| ret.value(i)), e.ret);
+            assert_eq!(name.is_valid(i).then(|| name.value(i)), e.name.as_deref());
+            // The argument by its name, its string member typed.
+            let entries = args.value(i);
+            let keys = entries.column(0).as_string::<i32>();
+            let values = entries.column(1).as_struct();
+            let strs = values.column_by_name("str").unwrap().as_string::<i32>();
+            let names: Vec<&str> = (0..keys.len()).map(|k| keys.value(k)).collect();
+            let json: Vec<&str> = e.args.iter().map(|(n, _)| n.as_str()).collect();
+            assert_eq!(names, json, "the arguments of event {}", e.seq);
+            if let Some(k) = names.iter().position(|n| *n == "filename") {
+                if e.name.as_deref() == Some("openat") && strs.is_valid(k) && ret.is_valid(i) {
+                    opened.push((strs.value(k).to_string(), ret.value(i)));
+                }
+            }
+        }
+        rows += b.num_rows();
+    }
+    assert_eq!(rows, events.len(), "as many rows as JSON lines");
+    assert!(
+        opened.contains(&("/etc/hostname".to_string(), 3)),
+        "openat(\"/etc/hostname\") = 3 in {opened:?}"
     );
 }

@@ -17,7 +17,10 @@
 //!
 //! The headers: `apt-get download linux-libc-dev:i386 linux-libc-dev:armhf
 //! linux-libc-dev:arm64 linux-libc-dev:amd64 linux-libc-dev-mips-cross
-//! linux-libc-dev-mips64el-cross` into a directory given as `--debs DIR`.
+//! linux-libc-dev-mips64el-cross libc6-dev:i386 libc6-dev:armhf
+//! libc6-dev:arm64 libc6-dev:amd64 libc6-dev-mips-cross
+//! libc6-dev-mips64el-cross` into a directory given as `--debs DIR` (glibc's
+//! for the few names that are the C library's, `access`'s `R_OK`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -87,18 +90,41 @@ struct SetDef {
     fields: Vec<(String, Vec<String>)>,
     /// `[NAME]`: the name of 0.
     zero: Option<String>,
+    /// `else=hex` / `else=x1024`: how a value set prints a number none
+    /// names (default: in decimal).
+    other: Option<String>,
     names: Vec<String>,
 }
 
 /// A `struct` line: the data's name, the C tag, the fields strace prints
-/// (with their kind: `str`, a set, `filemode`), and whether it ends with `...`.
+/// (with their kind: `str`, a set, `filemode`, ..., and the condition under
+/// which strace prints them), and whether it ends with `...`.
 #[derive(Debug)]
 struct StructDef {
     name: String,
     tag: String,
-    fields: Vec<(String, Option<String>)>,
+    fields: Vec<FieldDef>,
     more: bool,
+    /// `struct-if ABI... :`: the ABIs it is laid out for (none: every ABI).
+    abis: Vec<String>,
 }
+
+impl StructDef {
+    fn on(&self, abi: &str) -> bool {
+        self.abis.is_empty() || self.abis.iter().any(|a| a == abi)
+    }
+}
+
+/// One field of a `struct` line: `NAME[:KIND][?COND]`.
+#[derive(Debug, PartialEq)]
+struct FieldDef {
+    name: String,
+    kind: Option<String>,
+    when: Option<Cond>,
+}
+
+/// The kinds a structure's field may have besides a set's name.
+const FIELD_KINDS: [&str; 5] = ["str", "filemode", "sigset", "dev", "ptr"];
 
 /// The whole constants file.
 #[derive(Debug, Default)]
@@ -107,6 +133,8 @@ struct ConstantsFile {
     headers: Vec<String>,
     /// Headers only some ABIs have.
     headers_if: Vec<(Vec<String>, Vec<String>)>,
+    /// C declarations written after the headers, for some ABIs.
+    cdefs: Vec<(Vec<String>, String)>,
     sets: Vec<SetDef>,
 }
 
@@ -119,16 +147,23 @@ fn parse_constants(text: &str) -> Result<ConstantsFile, String> {
         match words.next() {
             None => {}
             Some("include") => f.headers.extend(words.map(String::from)),
-            Some("include-if") => {
+            Some(how @ ("include-if" | "cdef-if")) => {
                 let rest: Vec<&str> = words.collect();
                 let colon = rest
                     .iter()
                     .position(|w| *w == ":")
-                    .ok_or_else(|| at("include-if needs `ABI... : HEADER...`".into()))?;
-                f.headers_if.push((
-                    rest[..colon].iter().map(|s| s.to_string()).collect(),
-                    rest[colon + 1..].iter().map(|s| s.to_string()).collect(),
-                ));
+                    .ok_or_else(|| at(format!("{how} needs `ABI... : ...`")))?;
+                let abis: Vec<String> = rest[..colon].iter().map(|s| s.to_string()).collect();
+                if let Some(bad) = abis.iter().find(|a| !ABIS.iter().any(|x| x.0 == *a)) {
+                    return Err(at(format!("{bad}: not a Linux ABI")));
+                }
+                let rest = &rest[colon + 1..];
+                if how == "cdef-if" {
+                    f.cdefs.push((abis, rest.join(" ")));
+                } else {
+                    f.headers_if
+                        .push((abis, rest.iter().map(|s| s.to_string()).collect()));
+                }
             }
             Some(kind @ ("value" | "flags")) => {
                 let name = words
@@ -139,9 +174,19 @@ fn parse_constants(text: &str) -> Result<ConstantsFile, String> {
                     flags: kind == "flags",
                     fields: Vec::new(),
                     zero: None,
+                    other: None,
                     names: Vec::new(),
                 };
                 for w in words {
+                    if let Some(other) = w.strip_prefix("else=") {
+                        if kind != "value" || !matches!(other, "hex" | "x1024") {
+                            return Err(at(format!(
+                                "{w}: only a value set takes else=hex or else=x1024"
+                            )));
+                        }
+                        set.other = Some(other.to_string());
+                        continue;
+                    }
                     match w.strip_prefix('[').and_then(|w| w.strip_suffix(']')) {
                         Some(inner) => match inner.split_once('=') {
                             Some((mask, names)) => set.fields.push((
@@ -158,27 +203,57 @@ fn parse_constants(text: &str) -> Result<ConstantsFile, String> {
                 }
                 f.sets.push(set);
             }
-            Some("struct") => {
-                let rest: Vec<&str> = words.collect();
+            Some(how @ ("struct" | "struct-if")) => {
+                let mut rest: Vec<&str> = words.collect();
+                let mut abis = Vec::new();
+                if how == "struct-if" {
+                    let colon = rest
+                        .iter()
+                        .position(|w| *w == ":")
+                        .ok_or_else(|| at("struct-if needs `ABI... : NAME C_TAG : ...`".into()))?;
+                    abis = rest.drain(..=colon).map(String::from).collect();
+                    abis.pop();
+                    if let Some(bad) = abis.iter().find(|a| !ABIS.iter().any(|x| x.0 == *a)) {
+                        return Err(at(format!("{bad}: not a Linux ABI")));
+                    }
+                }
                 let [name, tag, ":", fields @ ..] = rest.as_slice() else {
                     return Err(at(
-                        "expected `struct NAME C_TAG : FIELD[:KIND]... [...]`".into()
+                        "expected `struct NAME C_TAG : FIELD[:KIND][?COND]... [...]`".into(),
                     ));
                 };
                 let more = fields.last() == Some(&"...");
                 let fields = fields
                     .iter()
                     .filter(|f| **f != "...")
-                    .map(|f| match f.split_once(':') {
-                        Some((n, k)) => (n.to_string(), Some(k.to_string())),
-                        None => (f.to_string(), None),
+                    .map(|f| {
+                        let (f, when) = match f.split_once('?') {
+                            Some((f, c)) => {
+                                let (negate, c) = match c.strip_prefix('!') {
+                                    Some(c) => (true, c),
+                                    None => (false, c),
+                                };
+                                (f, Some(parse_cond(c, negate).map_err(at)?))
+                            }
+                            None => (*f, None),
+                        };
+                        let (name, kind) = match f.split_once(':') {
+                            Some((n, k)) => (n, Some(k.to_string())),
+                            None => (f, None),
+                        };
+                        Ok(FieldDef {
+                            name: name.to_string(),
+                            kind,
+                            when,
+                        })
                     })
-                    .collect();
+                    .collect::<Result<_, String>>()?;
                 f.structs.push(StructDef {
                     name: name.to_string(),
                     tag: tag.to_string(),
                     fields,
                     more,
+                    abis,
                 });
             }
             Some(other) => return Err(at(format!("unknown directive {other:?}"))),
@@ -205,6 +280,12 @@ impl ConstantsFile {
                 );
             }
         }
+        for st in &self.structs {
+            for c in st.fields.iter().filter_map(|f| f.when.as_ref()) {
+                out.extend(c.mask.as_deref());
+                out.extend(c.names.iter().map(String::as_str));
+            }
+        }
         out
     }
 
@@ -217,14 +298,30 @@ impl ConstantsFile {
         }
         h
     }
+
+    fn cdefs_for(&self, abi: &str) -> Vec<&str> {
+        self.cdefs
+            .iter()
+            .filter(|(abis, _)| abis.iter().any(|a| a == abi))
+            .map(|(_, c)| c.as_str())
+            .collect()
+    }
 }
 
 /// The C file that makes the compiler print every defined name's value,
 /// and each structure's size and its fields' offsets and sizes.
-fn probe_source(headers: &[&str], names: &BTreeSet<&str>, structs: &[StructDef]) -> String {
+fn probe_source(
+    headers: &[&str],
+    cdefs: &[&str],
+    names: &BTreeSet<&str>,
+    structs: &[&StructDef],
+) -> String {
     let mut c = String::new();
     for h in headers {
         let _ = writeln!(c, "#include <{h}>");
+    }
+    for d in cdefs {
+        let _ = writeln!(c, "{d}");
     }
     c.push_str("void s2_values(void) {\n");
     for n in names {
@@ -246,7 +343,7 @@ fn probe_source(headers: &[&str], names: &BTreeSet<&str>, structs: &[StructDef])
             format!("struct:{}:size", st.name),
             format!("sizeof(struct {t})"),
         );
-        for (f, _) in &st.fields {
+        for FieldDef { name: f, .. } in &st.fields {
             emit(
                 &mut c,
                 format!("struct:{}:{f}:offset", st.name),
@@ -309,7 +406,16 @@ pub fn main(args: &[String]) -> Result<(), String> {
 
     let mut per_abi = Vec::new();
     for (abi, target, asm_dir, linux_dir) in ABIS {
-        let source = probe_source(&constants.headers_for(abi), &names, &constants.structs);
+        let source = probe_source(
+            &constants.headers_for(abi),
+            &constants.cdefs_for(abi),
+            &names,
+            &constants
+                .structs
+                .iter()
+                .filter(|s| s.on(abi))
+                .collect::<Vec<_>>(),
+        );
         let file = root.join(format!("target/constants-uapi/probe-{abi}.c"));
         std::fs::write(&file, source).map_err(|e| format!("{}: {e}", file.display()))?;
         let asm = run(Command::new(&cc)
@@ -347,7 +453,8 @@ pub fn main(args: &[String]) -> Result<(), String> {
 fn usage() -> String {
     "usage: cargo xtask constants --debs DIR [--cc clang-14]\n\
      \x20 DIR holds the .deb files of linux-libc-dev for amd64, i386, armhf and arm64 and of\n\
-     \x20 linux-libc-dev-mips-cross and linux-libc-dev-mips64el-cross (apt-get download)"
+     \x20 linux-libc-dev-mips-cross and linux-libc-dev-mips64el-cross, and the same of libc6-dev\n\
+     \x20 (libc6-dev-mips-cross, libc6-dev-mips64el-cross) (apt-get download)"
         .to_string()
 }
 
@@ -408,22 +515,32 @@ fn check_structs(
 ) -> Result<(), String> {
     let sets: BTreeSet<&str> = constants.sets.iter().map(|s| s.name.as_str()).collect();
     for st in &constants.structs {
-        for (f, kind) in &st.fields {
-            if let Some(k) = kind
-                .as_deref()
-                .filter(|k| !matches!(*k, "str" | "filemode"))
-            {
+        for FieldDef {
+            name: f,
+            kind,
+            when,
+        } in &st.fields
+        {
+            if let Some(k) = kind.as_deref().filter(|k| !FIELD_KINDS.contains(k)) {
                 if !sets.contains(k) {
                     return Err(format!(
-                        "{CONSTANTS}: struct {} field {f}: {k} is neither str, filemode nor a set",
+                        "{CONSTANTS}: struct {} field {f}: {k} is neither one of {FIELD_KINDS:?} nor a set",
                         st.name
                     ));
                 }
             }
+            if let Some(c) = when {
+                if !st.fields.iter().any(|o| o.name == c.arg) {
+                    return Err(format!(
+                        "{CONSTANTS}: struct {} field {f}: its condition names no field {}",
+                        st.name, c.arg
+                    ));
+                }
+            }
         }
-        for (abi, _, values) in per_abi {
+        for (abi, _, values) in per_abi.iter().filter(|(abi, ..)| st.on(abi)) {
             let mut keys = vec![format!("struct:{}:size", st.name)];
-            for (f, _) in &st.fields {
+            for FieldDef { name: f, .. } in &st.fields {
                 keys.push(format!("struct:{}:{f}:offset", st.name));
                 keys.push(format!("struct:{}:{f}:size", st.name));
             }
@@ -444,20 +561,60 @@ struct ArgRule {
     when: Option<Cond>,
 }
 
-/// A rule's condition: `OTHER&FLAG|FLAG` (all bits of one flag) or
-/// `OTHER=NAME|NAME` (one of the values), negated by `unless`.
-#[derive(Debug)]
+/// A rule's condition: `OTHER&FLAG|FLAG` (all bits of one flag),
+/// `OTHER=NAME|NAME` (one of the values) or `OTHER&MASK=NAME|NAME` (its
+/// bits of the mask are one of the values), negated by `unless`.
+#[derive(Debug, PartialEq)]
 struct Cond {
     arg: String,
     equals: bool,
+    mask: Option<String>,
     names: Vec<String>,
     negate: bool,
 }
 
+/// Parses a condition, `OTHER&FLAG|FLAG`, `OTHER=NAME|NAME` or
+/// `OTHER&MASK=NAME|NAME`.
+fn parse_cond(c: &str, negate: bool) -> Result<Cond, String> {
+    let bad =
+        || format!("condition {c:?}: expected ARG&FLAG|FLAG, ARG=NAME|NAME or ARG&MASK=NAME|NAME");
+    let (other, mask, equals, names) = match (c.split_once('&'), c.split_once('=')) {
+        (Some((o, rest)), _) => match rest.split_once('=') {
+            Some((m, names)) => (o, Some(m.to_string()), true, names),
+            None => (o, None, false, rest),
+        },
+        (None, Some((o, names))) => (o, None, true, names),
+        (None, None) => return Err(bad()),
+    };
+    if other.is_empty() || names.is_empty() {
+        return Err(bad());
+    }
+    Ok(Cond {
+        arg: other.to_string(),
+        equals,
+        mask,
+        names: names.split('|').map(String::from).collect(),
+        negate,
+    })
+}
+
 /// The kinds a rule may give besides a set's name.
-const KINDS: [&str; 13] = [
-    "fd", "dirfd", "mode", "octal", "hex", "omit", "filemode", "ptr", "instr", "outstr", "wstatus",
-    "fdpair", "envp",
+const KINDS: [&str; 15] = [
+    "fd",
+    "dirfd",
+    "mode",
+    "octal",
+    "hex",
+    "omit",
+    "filemode",
+    "ptr",
+    "instr",
+    "outstr",
+    "wstatus",
+    "fdpair",
+    "envp",
+    "insigset",
+    "outsigset",
 ];
 
 /// Parses and checks the argument rules against the bundled Linux tables
@@ -563,36 +720,21 @@ fn parse_args(text: &str, constants: &ConstantsFile) -> Result<ArgsFile, String>
         let a_struct = kind
             .strip_prefix("in:")
             .or_else(|| kind.strip_prefix("out:"))
+            .or_else(|| kind.strip_prefix("records:"))
             .is_some_and(|n| constants.structs.iter().any(|s| s.name == n));
         if !KINDS.contains(kind) && !sets.contains(kind) && !a_struct {
             return Err(at(format!(
-                "{kind}: neither a kind {KINDS:?}, a set, nor in:STRUCT / out:STRUCT"
+                "{kind}: neither a kind {KINDS:?}, a set, nor in:STRUCT / out:STRUCT / records:STRUCT"
             )));
         }
         let when = match cond {
             None => None,
             Some((negate, [c])) => {
-                let (other, equals, flags) = match c.split_once('&') {
-                    Some((o, f)) => (o, false, f),
-                    None => match c.split_once('=') {
-                        Some((o, f)) => (o, true, f),
-                        None => {
-                            return Err(at(format!(
-                                "condition {c:?}: expected ARG&FLAG|FLAG or ARG=NAME|NAME"
-                            )))
-                        }
-                    },
-                };
-                let flags: Vec<String> = flags.split('|').map(String::from).collect();
-                if let Some(f) = flags.iter().find(|f| !names.contains(f.as_str())) {
+                let cond = parse_cond(c, negate).map_err(at)?;
+                if let Some(f) = cond.names.iter().find(|f| !names.contains(f.as_str())) {
                     return Err(at(format!("{f}: not a name of {CONSTANTS}")));
                 }
-                Some(Cond {
-                    arg: other.to_string(),
-                    equals,
-                    names: flags,
-                    negate,
-                })
+                Some(cond)
             }
             Some(_) => return Err(at("a condition is one word, ARG&FLAG|FLAG".into())),
         };
@@ -660,7 +802,7 @@ fn render(
         packages.join(", ")
     );
     o.push_str(
-        "use crate::decode::{ArgRule, Cond, ConstSet, Field, Kind, Struct, StructField};\n\n",
+        "use crate::decode::{ArgRule, Cond, ConstSet, Field, Kind, Other, Struct, StructField};\n\n",
     );
     let sets: BTreeSet<&str> = constants.sets.iter().map(|s| s.name.as_str()).collect();
     let pair = |values: &BTreeMap<String, i64>, n: &str| {
@@ -679,8 +821,8 @@ fn render(
             let fields: Vec<String> = s
                 .fields
                 .iter()
-                .filter_map(|(mask, members)| {
-                    let mask = values.get(mask)?;
+                .filter_map(|(mask_name, members)| {
+                    let mask = values.get(mask_name)?;
                     let (set, names) = match members.as_slice() {
                         [one] if sets.contains(one.as_str()) => {
                             (format!("Some(\"{one}\")"), vec![])
@@ -691,7 +833,7 @@ fn render(
                         ),
                     };
                     Some(format!(
-                        "Field {{ mask: {:#x}, set: {set}, names: &[{}] }}",
+                        "Field {{ name: \"{mask_name}\", mask: {:#x}, set: {set}, names: &[{}] }}",
                         *mask as u64,
                         names.join(", ")
                     ))
@@ -701,9 +843,14 @@ fn render(
                 Some(z) => format!("Some(\"{z}\")"),
                 None => "None".into(),
             };
+            let other = match s.other.as_deref() {
+                Some("hex") => "Other::Hex",
+                Some(_) => "Other::Times1024",
+                None => "Other::Decimal",
+            };
             let _ = writeln!(
                 o,
-                "    ConstSet {{ name: \"{}\", flags: {}, zero: {zero}, fields: &[{}], names: &[{}] }},",
+                "    ConstSet {{ name: \"{}\", flags: {}, zero: {zero}, other: {other}, fields: &[{}], names: &[{}] }},",
                 s.name,
                 s.flags,
                 fields.join(", "),
@@ -715,23 +862,27 @@ fn render(
     o.push_str("/// Each ABI's structures, by the ABI's name.\npub static STRUCTS: &[(&str, &[Struct])] = &[\n");
     for (abi, _, values) in per_abi {
         let _ = writeln!(o, "    (\"{abi}\", &[");
-        for st in &constants.structs {
+        for st in constants.structs.iter().filter(|s| s.on(abi)) {
             let get = |k: String| values.get(&k).copied().unwrap_or(-1);
             let size = get(format!("struct:{}:size", st.name));
             let fields: Vec<String> = st
                 .fields
                 .iter()
-                .map(|(f, kind)| {
+                .map(|FieldDef { name: f, kind, when }| {
                     let rust_kind = match kind.as_deref() {
                         None | Some("str") => "None".to_string(),
                         Some("filemode") => "Some(Kind::FileMode)".to_string(),
+                        Some("sigset") => "Some(Kind::InSigset)".to_string(),
+                        Some("dev") => "Some(Kind::Dev)".to_string(),
+                        Some("ptr") => "Some(Kind::Ptr)".to_string(),
                         Some(set) => format!("Some(Kind::Set(\"{set}\"))"),
                     };
                     format!(
-                        "StructField {{ name: \"{f}\", offset: {}, size: {}, text: {}, kind: {rust_kind} }}",
+                        "StructField {{ name: \"{f}\", offset: {}, size: {}, text: {}, kind: {rust_kind}, when: {} }}",
                         get(format!("struct:{}:{f}:offset", st.name)),
                         get(format!("struct:{}:{f}:size", st.name)),
                         kind.as_deref() == Some("str"),
+                        rust_cond(when.as_ref()),
                     )
                 })
                 .collect();
@@ -769,24 +920,14 @@ fn render(
             "octal" => "Kind::Octal".to_string(),
             "hex" => "Kind::Hex".to_string(),
             "omit" => "Kind::Omit".to_string(),
+            "insigset" => "Kind::InSigset".to_string(),
+            "outsigset" => "Kind::OutSigset".to_string(),
             k if k.starts_with("in:") => format!("Kind::InStruct(\"{}\")", &k[3..]),
             k if k.starts_with("out:") => format!("Kind::OutStruct(\"{}\")", &k[4..]),
+            k if k.starts_with("records:") => format!("Kind::Records(\"{}\")", &k[8..]),
             set => format!("Kind::Set(\"{set}\")"),
         };
-        let when = match &r.when {
-            Some(c) => format!(
-                "Some(Cond {{ arg: \"{}\", equals: {}, negate: {}, names: &[{}] }})",
-                c.arg,
-                c.equals,
-                c.negate,
-                c.names
-                    .iter()
-                    .map(|f| format!("\"{f}\""))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            None => "None".into(),
-        };
+        let when = rust_cond(r.when.as_ref());
         for s in &r.syscalls {
             let _ = writeln!(
                 o,
@@ -823,6 +964,28 @@ fn render(
     o
 }
 
+/// A condition as the generated Rust's `Option<Cond>`.
+fn rust_cond(c: Option<&Cond>) -> String {
+    match c {
+        Some(c) => format!(
+            "Some(Cond {{ arg: \"{}\", equals: {}, negate: {}, mask: {}, names: &[{}] }})",
+            c.arg,
+            c.equals,
+            c.negate,
+            match &c.mask {
+                Some(m) => format!("Some(\"{m}\")"),
+                None => "None".into(),
+            },
+            c.names
+                .iter()
+                .map(|f| format!("\"{f}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        None => "None".into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -855,8 +1018,25 @@ mod tests {
         assert_eq!((uts.tag.as_str(), uts.more), ("new_utsname", true));
         assert_eq!(
             uts.fields[1],
-            ("nodename".to_string(), Some("str".to_string()))
+            FieldDef {
+                name: "nodename".to_string(),
+                kind: Some("str".to_string()),
+                when: None
+            }
         );
+        let st = parse_constants(
+            "struct stat stat : st_mode st_rdev:dev?st_mode&S_IFMT=S_IFCHR|S_IFBLK st_size?!st_mode&S_IFMT=S_IFCHR\n",
+        )
+        .unwrap();
+        let rdev = st.structs[0].fields[1].when.as_ref().unwrap();
+        assert_eq!(
+            (rdev.mask.as_deref(), rdev.equals, rdev.negate),
+            (Some("S_IFMT"), true, false)
+        );
+        assert!(st.structs[0].fields[2].when.as_ref().unwrap().negate);
+        assert!(st.names().contains("S_IFBLK"));
+        let bad = parse_constants("struct s t : a b?c=X\n").unwrap();
+        assert!(check_structs(&bad, &[]).unwrap_err().contains("no field c"));
         assert!(check_structs(&f, &[]).unwrap_err().contains("nosuch"));
         let ok = parse_constants("struct ts __kernel_timespec : tv_sec\n").unwrap();
         let values = BTreeMap::from([("struct:ts:size".to_string(), 16)]);
