@@ -35,6 +35,10 @@ const LENGTH_NAMES: [&str; 10] = [
     "bytes",
 ];
 
+/// The name of the value that holds a call's signal frame (see
+/// [`Capture::enter`]), after its arguments.
+pub const FRAME: &str = "frame";
+
 /// How many strings of an array (`argv`) are read.
 const ARRAY_LIMIT: u64 = 32;
 
@@ -68,7 +72,9 @@ pub fn length_of(args: &[ArgInfo], i: usize) -> Option<usize> {
 
 impl Capture {
     /// Every argument of a call as it enters; for a number the table lacks,
-    /// its first six slots as `arg0`..`arg5`.
+    /// its first six slots as `arg0`..`arg5`. A call the data gives a
+    /// signal frame ([`decode::frame`]: `rt_sigreturn`'s) has it too, read
+    /// at the stack pointer, as [`FRAME`].
     pub fn enter(&self, cpu: &mut dyn Cpu, ctx: &SyscallCtx) -> Args {
         let Some(info) = ctx.info else {
             return Args(
@@ -80,6 +86,9 @@ impl Capture {
                     .collect(),
             );
         };
+        let frame = decode::frame(info.name)
+            .filter(|f| decode::structure(ctx.abi, f).is_some())
+            .map(|f| (FRAME.to_string(), structure(cpu, ctx, f, ctx.sp)));
         Args(
             info.args
                 .iter()
@@ -97,6 +106,7 @@ impl Capture {
                     };
                     (a.name.to_string(), value)
                 })
+                .chain(frame)
                 .collect(),
         )
     }
@@ -241,12 +251,13 @@ impl Capture {
 }
 
 /// The fields strace prints of the structure `name` at `addr`, as the
-/// call's ABI lays it out.
+/// call's ABI lays it out. A signal set given in parts under one name
+/// (i386's sigreturn mask) is one value, its words in order.
 fn structure(cpu: &mut dyn Cpu, ctx: &SyscallCtx, name: &str, addr: u64) -> ArgValue {
     let Some(layout) = decode::structure(ctx.abi, name) else {
         return ArgValue::ptr(addr);
     };
-    let mut fields = Vec::new();
+    let mut fields: Vec<(String, ArgValue)> = Vec::new();
     for f in layout.fields {
         let at = addr.wrapping_add(f.offset as u64);
         let value = if f.text {
@@ -260,7 +271,14 @@ fn structure(cpu: &mut dyn Cpu, ctx: &SyscallCtx, name: &str, addr: u64) -> ArgV
             cpu.read_uint(at, f.size).map(ArgValue::uint)
         };
         match value {
-            Ok(v) => fields.push((f.name.to_string(), v)),
+            Ok(v) => match fields.iter_mut().find(|(n, _)| n == f.name) {
+                Some((_, earlier)) => {
+                    if let (Some(w), Some(more)) = (earlier.ints.as_mut(), v.ints) {
+                        w.extend(more);
+                    }
+                }
+                None => fields.push((f.name.to_string(), v)),
+            },
             Err(_) => return ArgValue::unreadable(addr),
         }
     }

@@ -114,6 +114,10 @@ pub enum Kind {
     /// A device number, as glibc's `makedev(major, minor)` encodes it:
     /// `makedev(0x5, 0x1)`.
     Dev,
+    /// A structure's field that is what the call returns, not printed with
+    /// the others: the return register a signal frame saved, which
+    /// `rt_sigreturn` restores.
+    Return,
 }
 
 /// The layout of a structure on one ABI, as its compiler lays it out, and
@@ -315,6 +319,37 @@ pub fn rule(
             && r.when
                 .is_none_or(|c| value(c.arg).is_some_and(|v| c.holds(sets, v)))
     })
+}
+
+/// The structure `syscall` finds at the stack pointer as it enters (the
+/// signal frame of `rt_sigreturn`), by its name in the data
+/// (`data/linux_args.txt`'s `frame` lines); look it up for an ABI with
+/// [`structure`].
+pub fn frame(syscall: &str) -> Option<&'static str> {
+    generated::FRAMES
+        .iter()
+        .find(|(s, _)| *s == syscall)
+        .map(|(_, f)| *f)
+}
+
+/// What `syscall`, which returns to its site only on failure (`execve`),
+/// returned when it succeeded (`data/linux_args.txt`'s `succeeds` lines:
+/// 0, to the new image).
+pub fn success(syscall: &str) -> Option<i64> {
+    generated::SUCCESSES
+        .iter()
+        .find(|(s, _)| *s == syscall)
+        .map(|(_, v)| *v)
+}
+
+/// The kernel's restart code a signal interrupts `syscall` with
+/// (`"ERESTARTNOHAND"` for `sys_rt_sigsuspend`: `data/linux_args.txt`'s
+/// `restart` lines), which the process sees as `EINTR` once a handler ran.
+pub fn restart(syscall: &str) -> Option<&'static str> {
+    generated::RESTARTS
+        .iter()
+        .find(|(s, _)| *s == syscall)
+        .map(|(_, c)| *c)
 }
 
 /// The name strace prints before argument `arg` of `syscall`

@@ -757,6 +757,22 @@ impl Observer for Trace {
 
     fn retired(&mut self, ctx: &SyscallCtx) {
         if let Some(open) = self.open.remove(&ctx.seq) {
+            // The call succeeded: where the data says what it then returned
+            // (an exec's 0, to the new image, which strace prints), the
+            // return event says so, in the address space the call was made in.
+            if let Some(value) = ctx.info.and_then(|i| crate::decode::success(i.name)) {
+                let mut event = open.event.clone();
+                let ts = self.now();
+                event.ev = Phase::Return;
+                event.duration_ns = Some(ts.saturating_sub(event.ts));
+                event.ts = ts;
+                event.icount = None;
+                event.insn = None;
+                event.ret = Some(value);
+                event.errno = None;
+                event.child = Some(false);
+                self.emit(&event, ctx);
+            }
             if self.retired.len() == RETIRED_KEPT {
                 self.retired.pop_front();
             }

@@ -2,9 +2,16 @@
 //! line strace would print.
 //!
 //! - the call at its return, `openat(AT_FDCWD, "/etc/hostname", O_RDONLY) = 3`; a
-//!   call that never returns at its enter, `exit_group(3) = ?`; one that
+//!   call that never returns at its enter, `exit_group(3) = ?`, or with
+//!   the mask and the return its signal frame restores,
+//!   `rt_sigreturn({mask=[]}) = 97` (the data's `frame`); one that
 //!   returns only on failure (`execve`) at its enter as
-//!   `execve(...) <unfinished ...>`;
+//!   `execve(...) <unfinished ...>`, and again at its return, which for a
+//!   success is the session's when it retires the call (`= 0`);
+//! - a call a signal interrupted, where the process saw `EINTR`, with the
+//!   kernel's restart code strace sees at its exit, `rt_sigsuspend([], 8) =
+//!   ? ERESTARTNOHAND (To be restarted if no handler)` (the data's
+//!   `restart`);
 //! - integers in decimal, pointers in hex, `NULL` for 0, unreadable memory
 //!   as its address;
 //! - what [`crate::decode`]'s data says an argument is: `AT_FDCWD`,
@@ -22,10 +29,11 @@
 //! `[pid 97]` (the thread id, which is the pid for a main thread), or the
 //! address space, `[0x29ba000]`, where the thread is not known.
 
+use crate::capture::FRAME;
 use crate::decode;
 use crate::event::{ArgValue, Event, Phase};
 use std::fmt::Write as _;
-use syscalls2_core::{errno, Abi, ArgClass, ArgInfo, Os, SyscallInfo};
+use syscalls2_core::{errno, Abi, ArgClass, ArgInfo, Os, Retval, SyscallInfo};
 
 /// Renders events as strace lines.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,7 +67,10 @@ impl Strace {
         match event.ev {
             Phase::Return => {
                 let error = event.errno.as_ref().map(|e| e.no);
-                let ret = format_retval(abi, event.ret.unwrap_or(0), error);
+                let ret = match interrupted(event, info, abi) {
+                    Some(code) => format!("? {} ({})", code.name, code.text),
+                    None => format_retval(abi, event.ret.unwrap_or(0), error),
+                };
                 let child = if event.child == Some(true) {
                     " (child)"
                 } else {
@@ -67,7 +78,13 @@ impl Strace {
                 };
                 Some(format!("{head}) = {ret}{child}"))
             }
-            Phase::Enter if returns.noreturn => Some(format!("{head}) = ?")),
+            Phase::Enter if returns.noreturn => Some(match frame_return(event, info, abi) {
+                Some(v) => format!(
+                    "{head}) = {}",
+                    format_retval(abi, v, Retval::linux(v).error)
+                ),
+                None => format!("{head}) = ?"),
+            }),
             Phase::Enter if returns.noreturn_on_success => Some(format!("{head} <unfinished ...>")),
             Phase::Enter => None,
         }
@@ -105,6 +122,10 @@ impl Strace {
             .filter_map(|(i, (name, v))| {
                 let a = typed.get(i).copied();
                 let syscall = info.map_or("", |s| s.name);
+                let frame = decode::frame(syscall).filter(|_| name == FRAME);
+                if let (Some(frame), Some(fields)) = (frame, &v.fields) {
+                    return Some((i, self.fields(fields, decode::Kind::InStruct(frame), abi)));
+                }
                 let text = match info
                     .and(a)
                     .and_then(|a| decode::rule(sets, syscall, a.name, &value))
@@ -153,7 +174,7 @@ impl Strace {
             .iter()
             .filter_map(|(name, v)| {
                 let field = layout.and_then(|l| l.fields.iter().find(|f| f.name == name));
-                if field.is_some_and(|f| !shown(f)) {
+                if field.is_some_and(|f| !shown(f) || f.kind == Some(decode::Kind::Return)) {
                     return None;
                 }
                 let text = match (&v.str, v.uint, field.and_then(|f| f.kind)) {
@@ -427,6 +448,37 @@ pub fn wait_status(s: u32, sets: &'static [decode::ConstSet]) -> String {
         };
         format!("{{WIFSIGNALED(s) && WTERMSIG(s) == {}{core}}}", signal(low))
     }
+}
+
+/// The kernel's restart code strace prints for a call a signal interrupted
+/// (`? ERESTARTNOHAND (To be restarted if no handler)`): the process saw
+/// `EINTR`, and the data says which code the call returned at its exit,
+/// before the handler ran ([`decode::restart`]).
+fn interrupted(
+    event: &Event,
+    info: Option<&SyscallInfo>,
+    abi: Abi,
+) -> Option<&'static errno::ErrnoName> {
+    let code = decode::restart(info?.name)?;
+    let eintr = errno::errno_by_name(abi.errno, "EINTR")?;
+    (event.errno.as_ref()?.no == eintr.no)
+        .then(|| errno::errno_by_name(abi.errno, code))
+        .flatten()
+}
+
+/// What a call that does not return to its site returns, where its signal
+/// frame says ([`decode::frame`]: the return register `rt_sigreturn`
+/// restores), sign-extended from the register's width.
+fn frame_return(event: &Event, info: Option<&SyscallInfo>, abi: Abi) -> Option<i64> {
+    let layout = decode::structure(abi, decode::frame(info?.name)?)?;
+    let field = layout
+        .fields
+        .iter()
+        .find(|f| f.kind == Some(decode::Kind::Return))?;
+    let fields = event.args.get(FRAME)?.fields.as_ref()?;
+    let raw = fields.get(field.name)?.uint?;
+    let bits = 8 * field.size.min(8) as u32;
+    Some(((raw << (64 - bits)) as i64) >> (64 - bits))
 }
 
 /// A raw integer argument, as its bits.

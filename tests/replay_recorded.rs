@@ -120,3 +120,67 @@ fn arm_guest() {
 fn aarch64_guest() {
     check("linux_arm64_qemu_workload.json");
 }
+
+/// A signal handler interrupting `wait`'s `rt_sigsuspend`, recorded on each
+/// guest (`*_qemu_signal.json`: `sleep 1 & wait; echo done`, the shell's
+/// own calls): what strace prints of the handler's return, of the
+/// interrupted call and of the shell's `execve`.
+fn check_signal(name: &str, sigreturn: &str) {
+    let r = run(name);
+    let text: Vec<&str> = r
+        .lines
+        .iter()
+        .map(|l| l.split_once("] ").map_or(l.as_str(), |(_, t)| t))
+        .collect();
+    let has = |want: &str| {
+        assert!(
+            text.contains(&want),
+            "{name}: no `{want}` in\n{}",
+            r.lines.join("\n")
+        );
+    };
+    // The mask the signal frame restores (wait's, with all blocked but
+    // SIGKILL and SIGSTOP, which the kernel never blocks, and glibc's two),
+    // and the return the frame restores: the EINTR the kernel gave
+    // rt_sigsuspend once it ran the handler.
+    has(&format!(
+        "{sigreturn}({{mask=~[KILL STOP RTMIN RT_1]}}) = -1 EINTR (Interrupted system call)"
+    ));
+    // strace sees the call's exit before the handler: the kernel's code.
+    has("rt_sigsuspend([], 8) = ? ERESTARTNOHAND (To be restarted if no handler)");
+    // The exec succeeded: 0, reported when the new image makes its first call.
+    assert!(
+        text.iter().any(|l| l.starts_with(
+            "execve(\"/proc/self/exe\", [\"sh\", \"-c\", \"sleep 1 & wait; echo done\"], "
+        ) && l.ends_with(" /* 6 vars */) = 0")),
+        "{name}: no successful execve in\n{}",
+        r.lines.join("\n")
+    );
+    // What the process saw stays in the events: EINTR.
+    let suspend = r
+        .returns
+        .iter()
+        .find(|c| c.name() == Some("sys_rt_sigsuspend"))
+        .expect("an rt_sigsuspend return");
+    assert_eq!(suspend.retval.unwrap().error, Some(4), "{name}");
+}
+
+#[test]
+fn x86_64_signal_frame_and_restart() {
+    check_signal("linux_x64_qemu_signal.json", "rt_sigreturn");
+}
+
+#[test]
+fn i386_signal_frame_and_restart() {
+    check_signal("linux_x86_qemu_signal.json", "sigreturn");
+}
+
+#[test]
+fn arm_signal_frame_and_restart() {
+    check_signal("linux_arm_qemu_signal.json", "sigreturn");
+}
+
+#[test]
+fn aarch64_signal_frame_and_restart() {
+    check_signal("linux_arm64_qemu_signal.json", "rt_sigreturn");
+}

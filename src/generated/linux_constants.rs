@@ -6133,6 +6133,29 @@ pub static STRUCTS: &[(&str, &[Struct])] = &[
                     when: None,
                 }],
             },
+            Struct {
+                name: "rt_sigframe",
+                size: 432,
+                more: false,
+                fields: &[
+                    StructField {
+                        name: "mask",
+                        offset: 296,
+                        size: 8,
+                        text: false,
+                        kind: Some(Kind::InSigset),
+                        when: None,
+                    },
+                    StructField {
+                        name: "ret",
+                        offset: 144,
+                        size: 8,
+                        text: false,
+                        kind: Some(Kind::Return),
+                        when: None,
+                    },
+                ],
+            },
         ],
     ),
     (
@@ -6470,6 +6493,60 @@ pub static STRUCTS: &[(&str, &[Struct])] = &[
                     kind: None,
                     when: None,
                 }],
+            },
+            Struct {
+                name: "rt_sigframe",
+                size: 264,
+                more: false,
+                fields: &[
+                    StructField {
+                        name: "mask",
+                        offset: 248,
+                        size: 8,
+                        text: false,
+                        kind: Some(Kind::InSigset),
+                        when: None,
+                    },
+                    StructField {
+                        name: "ret",
+                        offset: 204,
+                        size: 4,
+                        text: false,
+                        kind: Some(Kind::Return),
+                        when: None,
+                    },
+                ],
+            },
+            Struct {
+                name: "sigframe",
+                size: 724,
+                more: false,
+                fields: &[
+                    StructField {
+                        name: "mask",
+                        offset: 80,
+                        size: 4,
+                        text: false,
+                        kind: Some(Kind::InSigset),
+                        when: None,
+                    },
+                    StructField {
+                        name: "mask",
+                        offset: 712,
+                        size: 4,
+                        text: false,
+                        kind: Some(Kind::InSigset),
+                        when: None,
+                    },
+                    StructField {
+                        name: "ret",
+                        offset: 44,
+                        size: 4,
+                        text: false,
+                        kind: Some(Kind::Return),
+                        when: None,
+                    },
+                ],
             },
         ],
     ),
@@ -6809,6 +6886,52 @@ pub static STRUCTS: &[(&str, &[Struct])] = &[
                     when: None,
                 }],
             },
+            Struct {
+                name: "rt_sigframe",
+                size: 888,
+                more: false,
+                fields: &[
+                    StructField {
+                        name: "mask",
+                        offset: 232,
+                        size: 8,
+                        text: false,
+                        kind: Some(Kind::InSigset),
+                        when: None,
+                    },
+                    StructField {
+                        name: "ret",
+                        offset: 160,
+                        size: 4,
+                        text: false,
+                        kind: Some(Kind::Return),
+                        when: None,
+                    },
+                ],
+            },
+            Struct {
+                name: "sigframe",
+                size: 760,
+                more: false,
+                fields: &[
+                    StructField {
+                        name: "mask",
+                        offset: 104,
+                        size: 8,
+                        text: false,
+                        kind: Some(Kind::InSigset),
+                        when: None,
+                    },
+                    StructField {
+                        name: "ret",
+                        offset: 32,
+                        size: 4,
+                        text: false,
+                        kind: Some(Kind::Return),
+                        when: None,
+                    },
+                ],
+            },
         ],
     ),
     (
@@ -7146,6 +7269,29 @@ pub static STRUCTS: &[(&str, &[Struct])] = &[
                     kind: None,
                     when: None,
                 }],
+            },
+            Struct {
+                name: "rt_sigframe",
+                size: 4688,
+                more: false,
+                fields: &[
+                    StructField {
+                        name: "mask",
+                        offset: 168,
+                        size: 8,
+                        text: false,
+                        kind: Some(Kind::InSigset),
+                        when: None,
+                    },
+                    StructField {
+                        name: "ret",
+                        offset: 312,
+                        size: 8,
+                        text: false,
+                        kind: Some(Kind::Return),
+                        when: None,
+                    },
+                ],
             },
         ],
     ),
@@ -8569,6 +8715,18 @@ pub static ARGS: &[ArgRule] = &[
         when: None,
     },
     ArgRule {
+        syscall: "sys_sigreturn",
+        arg: "regs",
+        kind: Kind::Omit,
+        when: None,
+    },
+    ArgRule {
+        syscall: "sys_rt_sigreturn",
+        arg: "regs",
+        kind: Kind::Omit,
+        when: None,
+    },
+    ArgRule {
         syscall: "sys_clone",
         arg: "clone_flags",
         kind: Kind::Set("clone_flags"),
@@ -9440,6 +9598,24 @@ pub static LABELS: &[(&str, &str, &str)] = &[
     ("sys_clone", "tls", "tls"),
     ("sys_clone", "child_tidptr", "child_tidptr"),
 ];
+
+/// The structure each of these syscalls finds at the stack pointer as it enters (its signal frame).
+pub static FRAMES: &[(&str, &str)] = &[
+    ("sys_rt_sigreturn", "rt_sigframe"),
+    ("sys_sigreturn", "sigframe"),
+];
+
+/// The restart code each of these syscalls returns when a signal interrupts it (`EINTR` to the process once a handler ran).
+pub static RESTARTS: &[(&str, &str)] = &[
+    ("sys_rt_sigsuspend", "ERESTARTNOHAND"),
+    ("sys_sigsuspend", "ERESTARTNOHAND"),
+    ("sys_pause", "ERESTARTNOHAND"),
+    ("sys_wait4", "ERESTARTSYS"),
+    ("sys_waitid", "ERESTARTSYS"),
+];
+
+/// What each of these calls, which return to their site only on failure, returned when they succeeded.
+pub static SUCCESSES: &[(&str, i64)] = &[("sys_execve", 0), ("sys_execveat", 0)];
 
 /// The order strace prints these syscalls' arguments in.
 pub static ORDERS: &[(&str, &[&str])] = &[(

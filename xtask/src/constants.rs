@@ -115,16 +115,20 @@ impl StructDef {
     }
 }
 
-/// One field of a `struct` line: `NAME[:KIND][?COND]`.
+/// One field of a `struct` line: `[NAME=]PATH[:KIND][?COND]`.
 #[derive(Debug, PartialEq)]
 struct FieldDef {
+    /// The name strace prints it by (`mask`); the path's when not given.
     name: String,
+    /// Where it is, as C names it in the structure (`uc.uc_sigmask`,
+    /// `uc.uc_mcontext.regs[0]`).
+    path: String,
     kind: Option<String>,
     when: Option<Cond>,
 }
 
 /// The kinds a structure's field may have besides a set's name.
-const FIELD_KINDS: [&str; 5] = ["str", "filemode", "sigset", "dev", "ptr"];
+const FIELD_KINDS: [&str; 6] = ["str", "filemode", "sigset", "dev", "ptr", "return"];
 
 /// The whole constants file.
 #[derive(Debug, Default)]
@@ -241,8 +245,10 @@ fn parse_constants(text: &str) -> Result<ConstantsFile, String> {
                             Some((n, k)) => (n, Some(k.to_string())),
                             None => (f, None),
                         };
+                        let (name, path) = name.split_once('=').unwrap_or((name, name));
                         Ok(FieldDef {
                             name: name.to_string(),
+                            path: path.to_string(),
                             kind,
                             when,
                         })
@@ -343,7 +349,7 @@ fn probe_source(
             format!("struct:{}:size", st.name),
             format!("sizeof(struct {t})"),
         );
-        for FieldDef { name: f, .. } in &st.fields {
+        for FieldDef { path: f, .. } in &st.fields {
             emit(
                 &mut c,
                 format!("struct:{}:{f}:offset", st.name),
@@ -519,6 +525,7 @@ fn check_structs(
             name: f,
             kind,
             when,
+            ..
         } in &st.fields
         {
             if let Some(k) = kind.as_deref().filter(|k| !FIELD_KINDS.contains(k)) {
@@ -540,7 +547,7 @@ fn check_structs(
         }
         for (abi, _, values) in per_abi.iter().filter(|(abi, ..)| st.on(abi)) {
             let mut keys = vec![format!("struct:{}:size", st.name)];
-            for FieldDef { name: f, .. } in &st.fields {
+            for FieldDef { path: f, .. } in &st.fields {
                 keys.push(format!("struct:{}:{f}:offset", st.name));
                 keys.push(format!("struct:{}:{f}:size", st.name));
             }
@@ -698,6 +705,51 @@ fn parse_args(text: &str, constants: &ConstantsFile) -> Result<ArgsFile, String>
                 .push((syscall.to_string(), arg.to_string(), label.to_string()));
             continue;
         }
+        if let ["succeeds", syscalls, value] = words.as_slice() {
+            let value: i64 = value
+                .parse()
+                .map_err(|_| at(format!("{value}: not a return value")))?;
+            for s in syscalls.split(',') {
+                let infos: Vec<_> = tables.iter().filter_map(|t| t.by_name(s)).collect();
+                if infos.is_empty() {
+                    return Err(at(format!("{s}: in no bundled Linux table")));
+                }
+                if !infos.iter().all(|i| i.returns.noreturn_on_success) {
+                    return Err(at(format!("{s}: not @noreturn-on-success in every table")));
+                }
+                out.successes.push((s.to_string(), value));
+            }
+            continue;
+        }
+        if let ["restart", syscalls, code] = words.as_slice() {
+            let everywhere = tables
+                .iter()
+                .all(|t| syscalls2::abi::errno::errno_by_name(t.abi.errno, code).is_some());
+            if !code.starts_with("ERESTART") || !everywhere {
+                return Err(at(format!(
+                    "{code}: not a kernel restart code (ERESTART...) of every Linux ABI"
+                )));
+            }
+            for s in syscalls.split(',') {
+                if !known(s) {
+                    return Err(at(format!("{s}: in no bundled Linux table")));
+                }
+                out.restarts.push((s.to_string(), code.to_string()));
+            }
+            continue;
+        }
+        if let ["frame", syscalls, name] = words.as_slice() {
+            if !constants.structs.iter().any(|s| s.name == *name) {
+                return Err(at(format!("{name}: no struct of {CONSTANTS}")));
+            }
+            for s in syscalls.split(',') {
+                if !known(s) {
+                    return Err(at(format!("{s}: in no bundled Linux table")));
+                }
+                out.frames.push((s.to_string(), name.to_string()));
+            }
+            continue;
+        }
         if let ["order", syscall, args @ ..] = words.as_slice() {
             for a in args {
                 check_arg(&tables, syscall, a).map_err(at)?;
@@ -785,6 +837,15 @@ struct ArgsFile {
     orders: Vec<(String, Vec<String>)>,
     /// The entry point, strace's name, and the ABIs (none: all) it holds on.
     names: Vec<(String, String, Vec<String>)>,
+    /// `frame SYSCALL STRUCT`: the structure at the stack pointer as the
+    /// call enters (a signal frame), by syscall.
+    frames: Vec<(String, String)>,
+    /// `restart SYSCALL CODE`: the kernel's restart code the call returns
+    /// when a signal interrupts it, by syscall.
+    restarts: Vec<(String, String)>,
+    /// `succeeds SYSCALL VALUE`: what a call that returns only on failure
+    /// returned when it succeeded, by syscall.
+    successes: Vec<(String, i64)>,
 }
 
 fn render(
@@ -868,19 +929,20 @@ fn render(
             let fields: Vec<String> = st
                 .fields
                 .iter()
-                .map(|FieldDef { name: f, kind, when }| {
+                .map(|FieldDef { name: f, path, kind, when }| {
                     let rust_kind = match kind.as_deref() {
                         None | Some("str") => "None".to_string(),
                         Some("filemode") => "Some(Kind::FileMode)".to_string(),
                         Some("sigset") => "Some(Kind::InSigset)".to_string(),
                         Some("dev") => "Some(Kind::Dev)".to_string(),
                         Some("ptr") => "Some(Kind::Ptr)".to_string(),
+                        Some("return") => "Some(Kind::Return)".to_string(),
                         Some(set) => format!("Some(Kind::Set(\"{set}\"))"),
                     };
                     format!(
                         "StructField {{ name: \"{f}\", offset: {}, size: {}, text: {}, kind: {rust_kind}, when: {} }}",
-                        get(format!("struct:{}:{f}:offset", st.name)),
-                        get(format!("struct:{}:{f}:size", st.name)),
+                        get(format!("struct:{}:{path}:offset", st.name)),
+                        get(format!("struct:{}:{path}:size", st.name)),
                         kind.as_deref() == Some("str"),
                         rust_cond(when.as_ref()),
                     )
@@ -955,6 +1017,31 @@ fn render(
         let _ = writeln!(o, "    (\"{syscall}\", \"{arg}\", \"{label}\"),");
     }
     o.push_str("];\n\n");
+    // Tables of (syscall, value): their doc, declaration and rows.
+    let by_syscall = [
+        (
+            "The structure each of these syscalls finds at the stack pointer as it enters (its signal frame).",
+            "FRAMES: &[(&str, &str)]",
+            args.frames.iter().map(|(s, f)| format!("(\"{s}\", \"{f}\")")).collect::<Vec<_>>(),
+        ),
+        (
+            "The restart code each of these syscalls returns when a signal interrupts it (`EINTR` to the process once a handler ran).",
+            "RESTARTS: &[(&str, &str)]",
+            args.restarts.iter().map(|(s, c)| format!("(\"{s}\", \"{c}\")")).collect(),
+        ),
+        (
+            "What each of these calls, which return to their site only on failure, returned when they succeeded.",
+            "SUCCESSES: &[(&str, i64)]",
+            args.successes.iter().map(|(s, v)| format!("(\"{s}\", {v})")).collect(),
+        ),
+    ];
+    for (doc, decl, rows) in by_syscall {
+        let _ = writeln!(o, "/// {doc}\npub static {decl} = &[");
+        for row in rows {
+            let _ = writeln!(o, "    {row},");
+        }
+        o.push_str("];\n\n");
+    }
     o.push_str("/// The order strace prints these syscalls' arguments in.\npub static ORDERS: &[(&str, &[&str])] = &[\n");
     for (syscall, order) in &args.orders {
         let order: Vec<String> = order.iter().map(|a| format!("\"{a}\"")).collect();
@@ -1020,6 +1107,7 @@ mod tests {
             uts.fields[1],
             FieldDef {
                 name: "nodename".to_string(),
+                path: "nodename".to_string(),
                 kind: Some("str".to_string()),
                 when: None
             }
@@ -1067,6 +1155,34 @@ mod tests {
         assert_eq!(r.rules.len(), 2);
         assert_eq!(r.rules[1].when.as_ref().unwrap().arg, "flags");
         assert_eq!(r.names[0].1, "uname");
+        let c = parse_constants(
+            "struct frame s2_frame : mask=uc.uc_sigmask:sigset ret=uc.rax:return\n",
+        )
+        .unwrap();
+        let f = &c.structs[0].fields;
+        assert_eq!(
+            (f[0].name.as_str(), f[0].path.as_str()),
+            ("mask", "uc.uc_sigmask")
+        );
+        assert_eq!(f[1].kind.as_deref(), Some("return"));
+        let r = parse_args("frame sys_rt_sigreturn,sys_sigreturn frame\n", &c).unwrap();
+        assert_eq!(
+            r.frames[1],
+            ("sys_sigreturn".to_string(), "frame".to_string())
+        );
+        assert!(parse_args("frame sys_rt_sigreturn nosuch\n", &c).is_err());
+        assert!(parse_args("frame sys_nosuch frame\n", &c).is_err());
+        let r = parse_args("restart sys_rt_sigsuspend,sys_pause ERESTARTNOHAND\n", &c).unwrap();
+        assert_eq!(
+            r.restarts[1],
+            ("sys_pause".to_string(), "ERESTARTNOHAND".to_string())
+        );
+        assert!(parse_args("restart sys_pause EINTR\n", &c).is_err());
+        let r = parse_args("succeeds sys_execve,sys_execveat 0\n", &c).unwrap();
+        assert_eq!(r.successes[1], ("sys_execveat".to_string(), 0));
+        assert!(parse_args("succeeds sys_openat 0\n", &c).is_err());
+        assert!(parse_args("succeeds sys_execve zero\n", &c).is_err());
+        assert!(parse_args("restart sys_pause ERESTARTNOSUCH\n", &c).is_err());
         for bad in [
             "sys_nosuch flags open_flags\n",
             "sys_openat nosuch open_flags\n",

@@ -131,13 +131,18 @@ pub trait ProcessMatcher {
 /// Pairs processes by their calls: the pair most alike first, then the
 /// next, as long as at least half of strace's calls are in the plugin's
 /// process and the plugin's process does not learn another pid than
-/// strace's (from `set_tid_address`, `getpid` or `gettid`). How alike: the
+/// strace's (from `set_tid_address`, `getpid` or `gettid`); one that
+/// learns strace's pid goes first. How alike: the
 /// share of both processes' calls that the other has with the same number,
 /// the same number and return (return values, such as `brk` addresses,
 /// pids and descriptors, tell processes running the same program apart),
 /// and also the same pointer arguments (the children of different
 /// shells), added up.
 pub struct BySequence;
+
+/// What a pid both traces agree on adds to a pair's score: more than the
+/// most calls can (3 keys of 2000 per mille).
+const SAME_PID: usize = 6000;
 
 /// The pid a process learns from the kernel, if it asks.
 fn own_pid(p: &Process) -> Option<i128> {
@@ -208,9 +213,14 @@ impl ProcessMatcher for BySequence {
         for (i, s) in strace.iter().enumerate() {
             for (j, p) in plugin.iter().enumerate() {
                 let (score, same) = Self::score(s, p);
-                let other_pid = matches!((strace_pid(s), own_pid(p)), (Some(a), Some(b)) if a != b);
+                let pids = (strace_pid(s), own_pid(p));
+                let other_pid = matches!(pids, (Some(a), Some(b)) if a != b);
+                // The same pid: the same process, however many calls it
+                // made that strace does not show (the tracer's child before
+                // its execve), ahead of any that is only alike.
+                let same_pid = matches!(pids, (Some(a), Some(b)) if a == b);
                 if same > 0 && 2 * same >= s.calls.len() && !other_pid {
-                    candidates.push((score, i, j));
+                    candidates.push((score + if same_pid { SAME_PID } else { 0 }, i, j));
                 }
             }
         }
@@ -240,20 +250,62 @@ pub enum Step {
     PluginOnly(usize),
 }
 
-/// Aligns two processes' calls: the common subsequence of syscalls that
-/// pairs the most of them, those with the same return counting double;
-/// then a call left on each side with the same syscall and return within
-/// [`NEARBY`] steps is paired out of order (the plugin prints a call whose
-/// return was delayed by a signal handler after the handler's
-/// `rt_sigreturn`); then, between two paired calls, runs of equal length
-/// on both sides are paired in order (calls that differ in number).
+/// Aligns two processes' calls: the longest common subsequence of calls
+/// with the same syscall and return; then a call left on each side with
+/// the same syscall and return within [`NEARBY`] steps is paired out of
+/// order (the plugin prints a call whose return was delayed by a signal
+/// handler after the handler's `rt_sigreturn`); then the calls left, in
+/// order, by syscall alone (their returns differ: to be judged); then,
+/// between two paired calls, runs of equal length on both sides are paired
+/// in order (calls that differ in number). So a call is paired with one
+/// that returned differently only when none that returned the same is
+/// left: strace's `wait4(..) = 107` is not the plugin's `wait4(..) = 106`
+/// printed after a signal handler, where the plugin's `= 107` is a few
+/// lines on.
 pub fn align(s: &[Call], p: &[Call]) -> Vec<Step> {
-    let (n, m) = (s.len(), p.len());
-    let weight = |i: usize, j: usize| match same_syscall(&s[i], &p[j]) {
-        false => None,
-        true if same_return(&s[i], &p[j]) => Some(2),
-        true => Some(1),
-    };
+    let same = |i: usize, j: usize| same_syscall(&s[i], &p[j]) && same_return(&s[i], &p[j]);
+    let steps = common_subsequence(s.len(), p.len(), &same);
+    let steps = pair_nearby(steps, s, p);
+    pair_equal_gaps(pair_left(steps, s, p))
+}
+
+/// The calls no step pairs yet, paired in order by syscall alone (the
+/// longest common subsequence of the two sides' leftovers), each pair in
+/// the place of its strace call.
+fn pair_left(steps: Vec<Step>, s: &[Call], p: &[Call]) -> Vec<Step> {
+    let (mut left_s, mut left_p) = (Vec::new(), Vec::new());
+    for st in &steps {
+        match *st {
+            Step::StraceOnly(i) => left_s.push(i),
+            Step::PluginOnly(j) => left_p.push(j),
+            Step::Both(..) => {}
+        }
+    }
+    let sub = common_subsequence(left_s.len(), left_p.len(), &|a, b| {
+        same_syscall(&s[left_s[a]], &p[left_p[b]])
+    });
+    let partner: HashMap<usize, usize> = sub
+        .iter()
+        .filter_map(|st| match *st {
+            Step::Both(a, b) => Some((left_s[a], left_p[b])),
+            _ => None,
+        })
+        .collect();
+    let taken: HashSet<usize> = partner.values().copied().collect();
+    steps
+        .into_iter()
+        .filter_map(|st| match st {
+            Step::StraceOnly(i) => Some(partner.get(&i).map_or(st, |&j| Step::Both(i, j))),
+            Step::PluginOnly(j) if taken.contains(&j) => None,
+            _ => Some(st),
+        })
+        .collect()
+}
+
+/// The longest common subsequence of `0..n` and `0..m` under `same`, as
+/// steps in order.
+fn common_subsequence(n: usize, m: usize, same: &dyn Fn(usize, usize) -> bool) -> Vec<Step> {
+    let weight = |i: usize, j: usize| same(i, j).then_some(1);
     // best[i][j]: the best score of s[i..] against p[j..].
     let mut best = vec![vec![0u32; m + 1]; n + 1];
     for i in (0..n).rev() {
@@ -277,7 +329,7 @@ pub fn align(s: &[Call], p: &[Call]) -> Vec<Step> {
             j += 1;
         }
     }
-    pair_equal_gaps(pair_nearby(steps, s, p))
+    steps
 }
 
 /// How far apart (in alignment steps) two unpaired calls may be to be
@@ -794,6 +846,49 @@ mod tests {
             [0, 1, 2, 3, 4].map(|i| Step::Both(i, i)),
             "one call in place of another: paired, to be judged"
         );
+    }
+
+    #[test]
+    fn the_tracers_child_is_paired_by_its_pid() {
+        // strace shows its child from its execve; the plugin shows the
+        // child's calls before it too, and strace's own exec, as short.
+        let strace =
+            strace_trace("96 [ 59] execve(\"/bin/sh\", [\"sh\"], 0x7ffd /* 6 vars */) = 0\n");
+        let plugin = plugin_trace(
+            "[0xa] rt_sigaction(SIGQUIT, NULL, NULL, 8) = 0\n\
+             [0xa] execve(\"/usr/bin/strace\", [\"strace\"], 0x2dc7 /* 6 vars */) = 0\n\
+             [0xb] set_robust_list(0x7fdd, 24) = 0\n\
+             [0xb] close(3) = 0\n\
+             [0xb] geteuid() = 0\n\
+             [0xb] getpid() = 96\n\
+             [0xb] kill(96, SIGSTOP) = 0\n\
+             [0xb] execve(\"/bin/sh\", [\"sh\"], 0x7ffd /* 6 vars */) = 0\n",
+            &numbers,
+        );
+        let r = compare(&strace, &plugin, &BySequence, 64);
+        assert_eq!((r.matched, r.exact), (1, 1), "{:?}", r.mismatches);
+    }
+
+    #[test]
+    fn a_return_a_handler_delayed_pairs_with_its_own() {
+        // strace: each wait4, then the SIGCHLD handler's rt_sigreturn; the
+        // plugin prints each wait4 after the handler it returned through.
+        let w = |r: u32| call("p", Some(61), &format!("wait4(-1, NULL, 0, NULL) = {r}"));
+        let r = |r: u32| call("p", Some(15), &format!("rt_sigreturn({{mask=[]}}) = {r}"));
+        let s = [w(106), r(106), w(107), r(107)];
+        let p = [r(106), w(106), r(107), w(107)];
+        let steps = align(&s, &p);
+        let pairs: Vec<(usize, usize)> = steps
+            .iter()
+            .filter_map(|st| match *st {
+                Step::Both(i, j) => Some((i, j)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(pairs.len(), 4, "{steps:?}");
+        for (i, j) in pairs {
+            assert_eq!(s[i].text, p[j].text, "{steps:?}");
+        }
     }
 
     #[test]
