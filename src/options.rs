@@ -349,7 +349,7 @@ pub fn summary_line(summary: &Summary) -> String {
         .map(|(k, v)| format!(" {k} {v}"))
         .collect();
     format!(
-        "syscalls2: profile {} enters {} returns {} noreturn {} unknown {} restarted {} exec_succeeded {} late_returns {} evicted {} decode_errors {} events {} unpaired(pending) {} [{}]{}",
+        "syscalls2: profile {} enters {} returns {} noreturn {} unknown {} restarted {} exec_succeeded {} late_returns {} rerun_return_blocks {} evicted {} decode_errors {} events {} unpaired(pending) {} [{}]{}",
         summary.profile,
         s.enters,
         s.returns,
@@ -358,6 +358,7 @@ pub fn summary_line(summary: &Summary) -> String {
         s.restarted,
         s.exec_succeeded,
         s.late_returns,
+        s.rerun_return_blocks,
         s.evicted,
         s.decode_errors,
         summary.events,

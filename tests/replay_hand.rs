@@ -321,3 +321,25 @@ fn windows_x64_register_and_stack_arguments() {
         expect("\\\\??\\\\C:\\\\Users\\\\carol\\\\todo.txt")
     );
 }
+
+#[test]
+fn a_return_block_run_again_is_not_another_forks_child() {
+    // Two forks at one return site; the first child's block at the return
+    // address runs twice (its first instruction faulted). The second run is
+    // not the second child's return: that child still gets its own.
+    let r = run("linux_arm_fork_rerun.json");
+    let clone = "clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x287068)";
+    assert_eq!(
+        r.lines,
+        [
+            format!("[0x41c58000] {clone} = 101"),
+            format!("[0x41c58000] {clone} = 102"),
+            format!("[pid 101] {clone} = 0 (child)"),
+            "[pid 101] write(1, \"piped\\n\", 6) = 6".to_string(),
+            format!("[pid 102] {clone} = 0 (child)"),
+            "[pid 102] dup2(3, 0) = 0".to_string(),
+        ]
+    );
+    assert_eq!(r.stats.rerun_return_blocks, 1);
+    assert!(r.pending.is_empty(), "left pending: {:?}", r.pending);
+}

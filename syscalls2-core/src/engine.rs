@@ -45,6 +45,11 @@ struct Retired {
 /// private calls at 0xf0000, win32k) by binary search.
 const DENSE_LIMIT: u64 = 8192;
 
+/// How many returns not yet followed by a syscall of their vCPU or thread
+/// are kept to recognise their blocks run again ([`LastReturn`]); a vCPU
+/// keeps more than one only while it switches threads without a syscall.
+const LAST_RETURNS_KEPT: usize = 64;
+
 /// Counters of what the engine saw.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "fixture", derive(serde::Serialize, serde::Deserialize))]
@@ -72,6 +77,32 @@ pub struct Stats {
     pub late_returns: u64,
     /// Syscall instructions whose number or return site could not be read.
     pub decode_errors: u64,
+    /// Return-site blocks run again in the same thread before it made
+    /// another syscall (the block's first instruction faulted, a page of a
+    /// fork's child copied on write, and the block was entered anew): not
+    /// returns, and not taken for another call's (see [`LastReturn`]).
+    #[cfg_attr(feature = "fixture", serde(default))]
+    pub rerun_return_blocks: u64,
+}
+
+/// The last return a vCPU took, until a syscall of that thread enters.
+///
+/// A block at a return site can run twice for one return: its first
+/// instruction faults (a fork's child writing its stack, whose page is
+/// copied on write), and the block is entered again after the fault. The
+/// second run sees the same address space, stack pointer and result, so
+/// with a result of 0 it would look like the return of another call: the
+/// child of another fork at that site still waiting for its child (every
+/// call of a statically linked busybox returns through one wrapper), which
+/// then loses its own child. A block at the same place in the same thread,
+/// before that vCPU or that thread (the same address space and stack
+/// pointer) enters a syscall, is that rerun.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct LastReturn {
+    vcpu: u32,
+    asid: u64,
+    pc: u64,
+    sp: u64,
 }
 
 /// Why a typed closure could not be registered.
@@ -186,6 +217,9 @@ pub struct Engine {
     /// Calls retired as successful, newest last, still found at their return
     /// site should they return after all. Bounded by [`RETIRED_CAPACITY`].
     retired: VecDeque<Retired>,
+    /// Per vCPU that returned from a call, its last return while no call of
+    /// that thread has entered since (at most one item per vCPU).
+    last_returns: Vec<LastReturn>,
     next_hook: u64,
     next_seq: u64,
     stats: Stats,
@@ -201,6 +235,7 @@ impl Engine {
             pending: Pending::new(DEFAULT_CAPACITY),
             exec_watch: Vec::new(),
             retired: VecDeque::new(),
+            last_returns: Vec::new(),
             next_hook: 0,
             next_seq: 0,
             stats: Stats::default(),
@@ -346,6 +381,11 @@ impl Engine {
         };
         let asid = cpu.asid();
         let vcpu = cpu.index();
+        if !self.last_returns.is_empty() {
+            let sp = entry.ret_sp;
+            self.last_returns
+                .retain(|r| r.vcpu != vcpu && (r.asid, r.sp) != (asid, sp));
+        }
         self.settle_exec(vcpu, observer);
         self.stats.enters += 1;
 
@@ -458,6 +498,14 @@ impl Engine {
         }
     }
 
+    /// Keeps `r` as its vCPU's latest return (see [`LastReturn`]).
+    fn remember_return(&mut self, r: LastReturn) {
+        if self.last_returns.len() >= LAST_RETURNS_KEPT {
+            self.last_returns.remove(0);
+        }
+        self.last_returns.push(r);
+    }
+
     /// A retired call of this thread returning after all: taken out of the
     /// retired list.
     fn claim_retired(&mut self, asid: u64, pc: u64, sp: u64) -> Option<Retired> {
@@ -498,9 +546,22 @@ impl Engine {
         // entry's own ABI then reads the result with its conventions.
         let abi = self.profiles[0].table.abi.for_mode(cpu.mode());
         let sp = abi.read_sp(cpu);
+        let here = LastReturn {
+            vcpu: cpu.index(),
+            asid,
+            pc,
+            sp,
+        };
         let mut retval = abi.retval(cpu);
+        // Only a rerun with a result of 0 can be taken for another call's
+        // return (a child's); any other finds its call gone.
+        if retval.value == 0 && self.last_returns.contains(&here) {
+            self.stats.rerun_return_blocks += 1;
+            return;
+        }
         let Some(m) = self.pending.find_return(asid, pc, sp, retval.value == 0) else {
             if let Some(mut r) = self.claim_retired(asid, pc, sp) {
+                self.remember_return(here);
                 r.ctx.retval = Some(r.ctx.abi.retval(cpu));
                 self.stats.returns += 1;
                 dispatch_return(
@@ -519,6 +580,7 @@ impl Engine {
             Match::Same(s) => (s, false),
             Match::Child(s) => (s, true),
         };
+        self.remember_return(here);
         // The hooks see the stored context, with the return filled in; a
         // double-returning call's entry is put back as it was for its other
         // return.
