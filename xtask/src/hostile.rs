@@ -112,7 +112,15 @@ fn traced_calls(ev: &Events, pcs: &[u64]) -> BTreeMap<Call, u64> {
         if pcs.binary_search(&e.pc).is_err() {
             continue;
         }
+        // A call that returns to its site only on failure and succeeded
+        // (the session reports an execve's 0 when it retires it) did not
+        // return for the program either.
+        let succeeded_away = syscalls2::profiles::by_name(&e.profile)
+            .and_then(|t| t.by_number(e.no))
+            .is_some_and(|i| i.returns.noreturn_on_success)
+            && e.errno.is_none();
         let ret = match e.ev {
+            Phase::Return if succeeded_away => None,
             Phase::Return => Some(e.ret.unwrap_or(i64::MIN)),
             // An enter that never returned: the execve that succeeded.
             Phase::Enter if !returned.contains(&e.seq) && !restarted.contains(&e.seq) => None,

@@ -596,7 +596,21 @@ fn process_events(all: &[Event], at: usize) -> Vec<&Event> {
         .iter()
         .position(leaves)
         .map_or(all.len(), |i| at + i + 1);
-    all[start..end].iter().filter(|v| v.asid == asid).collect()
+    let range = &all[start..end];
+    // A return whose enter came before (an execve retired as successful,
+    // reported when the vCPU makes its next call, which may be this
+    // process's in the address space the exec freed) is an earlier
+    // process's.
+    let entered: std::collections::HashSet<u64> = range
+        .iter()
+        .filter(|v| v.ev == Phase::Enter)
+        .map(|v| v.seq)
+        .collect();
+    range
+        .iter()
+        .filter(|v| v.asid == asid)
+        .filter(|v| v.ev == Phase::Enter || v.child == Some(true) || entered.contains(&v.seq))
+        .collect()
 }
 
 /// Process attribution against what the workload's processes printed about
