@@ -111,6 +111,9 @@ pub enum Kind {
     /// structure's one field says (`d_reclen`), read at return and counted:
     /// `0x55d0b3a0 /* 5 entries */`.
     Records(&'static str),
+    /// A buffer strace prints every byte of in hex (`getrandom`'s random
+    /// bytes: `"\x55\x04\x32\x6c"`), read as its C type says.
+    HexBuf,
     /// A device number, as glibc's `makedev(major, minor)` encodes it:
     /// `makedev(0x5, 0x1)`.
     Dev,

@@ -230,6 +230,16 @@ impl Strace {
                 });
             }
             decode::Kind::InStr | decode::Kind::OutStr => return Some(self.arg(v, a, abi.os)),
+            decode::Kind::HexBuf => {
+                return Some(match v.bytes_data() {
+                    Some(bytes) => {
+                        let shown = &bytes[..bytes.len().min(self.string_limit)];
+                        let cut = v.truncated == Some(true) || shown.len() < bytes.len();
+                        format!("\"{}\"{}", hex(shown), if cut { "..." } else { "" })
+                    }
+                    None => self.arg(v, a, abi.os),
+                })
+            }
             decode::Kind::Records(_) => {
                 return Some(match (v.ints.as_deref(), v.ptr) {
                     (Some([n]), Some(p)) => format!("{p:#x} /* {n} entries */"),
@@ -332,13 +342,10 @@ impl Strace {
 /// follows (`\0\0011` is 0, 1, '1'; `\011` would read back as a tab); a
 /// string with a byte from 0x80 on entirely in hex (`\x5f\xbe`).
 pub fn escape(bytes: &[u8]) -> String {
-    let mut s = String::new();
     if bytes.iter().any(|&b| b >= 0x80) {
-        for b in bytes {
-            let _ = write!(s, "\\x{b:02x}");
-        }
-        return s;
+        return hex(bytes);
     }
+    let mut s = String::new();
     for (i, &b) in bytes.iter().enumerate() {
         match b {
             b'\n' => s.push_str("\\n"),
@@ -356,6 +363,15 @@ pub fn escape(bytes: &[u8]) -> String {
                 let _ = write!(s, "\\{b:o}");
             }
         }
+    }
+    s
+}
+
+/// Every byte in hex, as strace prints a string it quotes in hex: `\x5f\xbe`.
+fn hex(bytes: &[u8]) -> String {
+    let mut s = String::new();
+    for b in bytes {
+        let _ = write!(s, "\\x{b:02x}");
     }
     s
 }
@@ -609,6 +625,20 @@ mod tests {
         assert_eq!(
             s.fields(&limit, decode::Kind::OutStruct("rlimit64"), linux_x64::ABI),
             "{rlim_cur=8192*1024, rlim_max=RLIM64_INFINITY}"
+        );
+    }
+
+    #[test]
+    fn getrandoms_bytes_are_in_hex_as_strace_prints_them() {
+        // A hand-written return event, as the arm guest's getrandom gave it:
+        // printable bytes among them, all in hex all the same.
+        let line = r#"{"v":1,"ev":"return","seq":1,"ts":0,"icount":null,"vcpu":0,"asid":1,"pc":0,"sp":0,"retaddr":0,"insn":null,"profile":"linux_arm","abi":"linux_arm","no":384,"name":"getrandom","syscall":"sys_getrandom","pid":null,"tid":null,"ppid":null,"comm":null,"attribution":null,"args":{"ubuf":{"ptr":4096,"bytes":"5504326c","truncated":false},"len":{"uint":4},"flags":{"uint":1}},"ret":4,"errno":null,"duration_ns":null,"child":false}"#;
+        let event: Event = serde_json::from_str(line).unwrap();
+        let table = crate::profiles::by_name("linux_arm").unwrap();
+        let text = Strace::default().line(&event, table.by_number(384), table.abi);
+        assert_eq!(
+            text.as_deref(),
+            Some(r#"[0x1] getrandom("\x55\x04\x32\x6c", 4, GRND_NONBLOCK) = 4"#)
         );
     }
 

@@ -8823,6 +8823,12 @@ pub static ARGS: &[ArgRule] = &[
         when: None,
     },
     ArgRule {
+        syscall: "sys_getrandom",
+        arg: "ubuf",
+        kind: Kind::HexBuf,
+        when: None,
+    },
+    ArgRule {
         syscall: "sys_clock_gettime",
         arg: "tp",
         kind: Kind::OutStruct("timespec"),

@@ -606,7 +606,7 @@ fn parse_cond(c: &str, negate: bool) -> Result<Cond, String> {
 }
 
 /// The kinds a rule may give besides a set's name.
-const KINDS: [&str; 15] = [
+const KINDS: [&str; 16] = [
     "fd",
     "dirfd",
     "mode",
@@ -622,6 +622,7 @@ const KINDS: [&str; 15] = [
     "envp",
     "insigset",
     "outsigset",
+    "hexbuf",
 ];
 
 /// Parses and checks the argument rules against the bundled Linux tables
@@ -984,6 +985,7 @@ fn render(
             "omit" => "Kind::Omit".to_string(),
             "insigset" => "Kind::InSigset".to_string(),
             "outsigset" => "Kind::OutSigset".to_string(),
+            "hexbuf" => "Kind::HexBuf".to_string(),
             k if k.starts_with("in:") => format!("Kind::InStruct(\"{}\")", &k[3..]),
             k if k.starts_with("out:") => format!("Kind::OutStruct(\"{}\")", &k[4..]),
             k if k.starts_with("records:") => format!("Kind::Records(\"{}\")", &k[8..]),
