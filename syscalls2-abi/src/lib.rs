@@ -47,7 +47,7 @@ mod meta;
 
 pub use cpu::{Cpu, CpuExt, MemError, Mode, Reg};
 pub use insn::SyscallInsn;
-pub use meta::{ArgClass, ArgInfo, ReturnKind};
+pub use meta::{ArgClass, ArgDir, ArgInfo, ReturnKind};
 
 use std::fmt;
 use std::hash::{Hash, Hasher};

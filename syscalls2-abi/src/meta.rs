@@ -53,6 +53,37 @@ pub struct ArgInfo {
     pub slot: u8,
     /// How many slots it occupies: 2 for a 64-bit integer on a 32-bit ABI, 0 for `...`.
     pub slots: u8,
+    /// Whether the call writes through it, as the table's `// @out` and
+    /// `// @inout` annotations say; [`ArgDir::Unknown`] where the table
+    /// does not say.
+    pub dir: ArgDir,
+    /// For a pointer to an integer type (`PHANDLE`, `PULONG`,
+    /// `PLARGE_INTEGER`, `int *`): the pointee's class on this ABI, which
+    /// a call writing through it (`dir`) is read back with.
+    pub pointee_class: Option<ArgClass>,
+}
+
+/// What a call does with the memory an argument points to, from the
+/// table's annotations (`// @out FileHandle`, from phnt's SAL `_Out_`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum ArgDir {
+    /// The table does not say (Linux tables; Windows calls no SAL source covers).
+    #[default]
+    Unknown,
+    /// Read by the call (`_In_`): in a table that annotates the call's
+    /// outputs, every argument not annotated.
+    In,
+    /// Written by the call (`_Out_`): read again at the return.
+    Out,
+    /// Read and written (`_Inout_`).
+    InOut,
+}
+
+impl ArgDir {
+    /// Whether the call writes through the argument (`Out` or `InOut`).
+    pub const fn is_written(self) -> bool {
+        matches!(self, ArgDir::Out | ArgDir::InOut)
+    }
 }
 
 /// What a syscall does with its return, as annotated in the table.

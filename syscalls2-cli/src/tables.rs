@@ -44,6 +44,18 @@ pub fn lookup(profile: Option<&str>, syscall: Option<&str>) -> Result<String, St
                 t.syscalls.len()
             ));
         }
+        // The Windows releases without a module of their own, built on demand.
+        for r in profiles::windows_releases() {
+            if profiles::all().iter().all(|t| t.name != r.name) {
+                let t = r.table();
+                out.push_str(&format!(
+                    "{}\t{}\t{}\n",
+                    t.name,
+                    t.abi.name(),
+                    t.syscalls.len()
+                ));
+            }
+        }
         return Ok(out);
     };
     match (profiles::by_name(first), syscall) {
@@ -108,5 +120,16 @@ mod tests {
             .contains("unknown profile"));
         let all = lookup(None, None).unwrap();
         assert!(all.lines().any(|l| l.starts_with("windows7_x86\t")));
+        // Every Windows release, by PANDA's names too.
+        assert!(all
+            .lines()
+            .any(|l| l.starts_with("windows_10_1909_x64\twindows_x64\t")));
+        assert_eq!(
+            lookup(Some("windows_10_1909_x64"), Some("NtReadFile")).unwrap(),
+            "6\tNtReadFile\tNTSTATUS NtReadFile (HANDLE FileHandle, HANDLE Event, PIO_APC_ROUTINE ApcRoutine, PVOID ApcContext, PIO_STATUS_BLOCK IoStatusBlock, PVOID Buffer, ULONG Length, PLARGE_INTEGER ByteOffset, PULONG Key);\n"
+        );
+        assert!(lookup(Some("windows_7_x86"), Some("NtReadFile"))
+            .unwrap()
+            .starts_with("273\tNtReadFile"));
     }
 }

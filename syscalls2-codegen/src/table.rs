@@ -395,7 +395,7 @@ pub fn expand(table: &ResolvedTable, source: Option<&Path>, krate: &TokenStream)
     }
 }
 
-fn abi_tokens(abi: Abi, krate: &TokenStream) -> TokenStream {
+pub(crate) fn abi_tokens(abi: Abi, krate: &TokenStream) -> TokenStream {
     let module = format_ident!("{}", abi.name());
     quote!(#krate::abi::#module::ABI)
 }
@@ -414,7 +414,7 @@ fn class_tokens(class: ArgClass, krate: &TokenStream) -> TokenStream {
     }
 }
 
-fn info_tokens(s: &ResolvedSyscall, krate: &TokenStream) -> TokenStream {
+pub(crate) fn info_tokens(s: &ResolvedSyscall, krate: &TokenStream) -> TokenStream {
     let no = Literal::u64_unsuffixed(s.number);
     let (name, rettype, prototype) = (&s.name, &s.rettype, &s.prototype);
     let signature = s.signature();
@@ -422,7 +422,15 @@ fn info_tokens(s: &ResolvedSyscall, krate: &TokenStream) -> TokenStream {
         let (aname, ctype, pointee) = (&a.name, &a.ctype, a.ctype_class.pointee());
         let class = class_tokens(a.class, krate);
         let (slot, slots) = (Literal::u8_unsuffixed(a.slot), Literal::u8_unsuffixed(a.slots));
-        quote!(#krate::ArgInfo { name: #aname, ctype: #ctype, class: #class, pointee: #pointee, slot: #slot, slots: #slots })
+        let dir = format_ident!("{}", format!("{:?}", a.dir));
+        let pointee_class = match a.pointee_class {
+            Some(c) => {
+                let c = class_tokens(c, krate);
+                quote!(::core::option::Option::Some(#c))
+            }
+            None => quote!(::core::option::Option::None),
+        };
+        quote!(#krate::ArgInfo { name: #aname, ctype: #ctype, class: #class, pointee: #pointee, slot: #slot, slots: #slots, dir: #krate::ArgDir::#dir, pointee_class: #pointee_class })
     });
     let r = s.returns;
     let (noreturn, on_success, double) = (r.noreturn, r.noreturn_on_success, r.double_return);

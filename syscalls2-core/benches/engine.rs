@@ -16,8 +16,8 @@
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};
 use std::collections::BTreeMap;
 use syscalls2_core::{
-    ArgClass, ArgInfo, ArgValue, Cpu, Engine, GuestPtr, MemError, Mode, Reg, ReturnKind, Syscall,
-    SyscallArgs, SyscallInfo, SyscallInsn, Table, MAX_SLOTS,
+    ArgClass, ArgDir, ArgInfo, ArgValue, Cpu, Engine, GuestPtr, MemError, Mode, Reg, ReturnKind,
+    Syscall, SyscallArgs, SyscallInfo, SyscallInsn, Table, MAX_SLOTS,
 };
 
 /// What `syscall_table!` generates for `0 long sys_read(unsigned int fd, char __user *buf, size_t count);`
@@ -33,6 +33,8 @@ static READ_ARGS: [ArgInfo; 3] = [
         pointee: "",
         slot: 0,
         slots: 1,
+        dir: ArgDir::Unknown,
+        pointee_class: None,
     },
     ArgInfo {
         name: "buf",
@@ -41,6 +43,8 @@ static READ_ARGS: [ArgInfo; 3] = [
         pointee: "",
         slot: 1,
         slots: 1,
+        dir: ArgDir::Unknown,
+        pointee_class: None,
     },
     ArgInfo {
         name: "count",
@@ -52,6 +56,8 @@ static READ_ARGS: [ArgInfo; 3] = [
         pointee: "",
         slot: 2,
         slots: 1,
+        dir: ArgDir::Unknown,
+        pointee_class: None,
     },
 ];
 static EXIT_ARGS: [ArgInfo; 1] = [ArgInfo {
@@ -64,6 +70,8 @@ static EXIT_ARGS: [ArgInfo; 1] = [ArgInfo {
     pointee: "",
     slot: 0,
     slots: 1,
+    dir: ArgDir::Unknown,
+    pointee_class: None,
 }];
 static SYSCALLS: [SyscallInfo; 2] = [
     SyscallInfo {

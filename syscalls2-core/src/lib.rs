@@ -28,8 +28,8 @@ pub use meta::{SyscallInfo, Table};
 /// The ABIs and the shared vocabulary (the `syscalls2-abi` crate).
 pub use syscalls2_abi as abi;
 pub use syscalls2_abi::{
-    cpu, errno, Abi, AbiDesc, Arch, ArgClass, ArgInfo, Cpu, CpuExt, Entry, MemError, Mode, Os, Reg,
-    ReturnKind, ReturnSite, Retval, SyscallInsn, MAX_SLOTS,
+    cpu, errno, Abi, AbiDesc, Arch, ArgClass, ArgDir, ArgInfo, Cpu, CpuExt, Entry, MemError, Mode,
+    Os, Reg, ReturnKind, ReturnSite, Retval, SyscallInsn, MAX_SLOTS,
 };
 
 /// What generated code refers to. Not public API.

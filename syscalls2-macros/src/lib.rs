@@ -59,11 +59,28 @@ pub fn syscall_table(input: TokenStream) -> TokenStream {
 /// the generated code names syscalls2's types by: `bundled_profiles!(syscalls2_core)`.
 #[proc_macro]
 pub fn bundled_profiles(input: TokenStream) -> TokenStream {
+    with_crate_path(input, profiles::expand_bundled)
+}
+
+/// Runs `expand` on the crate path `input` names, errors as compile errors.
+fn with_crate_path(
+    input: TokenStream,
+    expand: fn(&proc_macro2::TokenStream) -> syn::Result<proc_macro2::TokenStream>,
+) -> TokenStream {
     let krate = syn::parse_macro_input!(input as syn::Path);
-    match profiles::expand_bundled(&quote::quote!(#krate)) {
+    match expand(&quote::quote!(#krate)) {
         Ok(tokens) => tokens.into(),
         Err(e) => e.to_compile_error().into(),
     }
+}
+
+/// Every Windows release as run-time data (see
+/// `syscalls2_codegen::profiles::expand_windows_releases`): what
+/// `syscalls2-profiles`' feature `windows_releases` builds its tables from.
+/// The argument is the path of syscalls2-core; `Release` must be in scope.
+#[proc_macro]
+pub fn windows_releases(input: TokenStream) -> TokenStream {
+    with_crate_path(input, profiles::expand_windows_releases)
 }
 
 /// Makes a plain function a syscall hook, live in every engine whose

@@ -23,27 +23,133 @@
 //! Default features: `linux_x86`, `linux_x64`, `linux_arm`, `linux_arm64`,
 //! `windows7_x86`, `windows7_x64`. The `all` feature enables every profile.
 //!
+//! **Every Windows release** (NT 3.1 to 11 25H2, x86 and x64, ntoskrnl and
+//! win32k: the tables of `syscalls2-prototypes/tables/windows/` and the
+//! Windows ones above) is the family feature `windows_releases`, part of
+//! `all`: the release is chosen at run time by name ([`by_name`], e.g.
+//! `"windows_10_1909_x64"`), and its table is built the first time it is
+//! asked for, from one description per call name and the release's
+//! numbers. It has no typed module (`windows7_x86::on_NtReadFile_enter`);
+//! `#[on_syscall]` hooks and the generic ones run on it as on any profile.
+//! The names are PANDA's where PANDA has the table (`windows_7_x86`,
+//! `windows_xpsp2_x86`, `windows_vistasp12_x64`, `windows_8sp1_x86`; see
+//! [`ALIASES`]), otherwise `windows_{release}_{arch}` with the service pack
+//! or version always given (`windows_7sp0_x86`, `windows_10_22h2_x64`,
+//! `windows_server2022_x64`).
+//!
 //! ```
 //! let x64 = syscalls2_profiles::by_name("linux_x64").unwrap();
 //! assert_eq!(x64.by_number(257).unwrap().name, "sys_openat");
 //! // The 32-bit processes of an x86-64 guest are decoded with linux_x86.
 //! assert_eq!(syscalls2_profiles::compat_for(x64)[0].name, "linux_x86");
+//! // PANDA's name of the Windows 7 x86 profile.
+//! assert_eq!(syscalls2_profiles::by_name("windows_7_x86").unwrap().name, "windows7_x86");
 //! ```
 
 #![warn(missing_docs)]
 
-use syscalls2_core::{Arch, Os, Table};
+use syscalls2_core::{Abi, Arch, Os, SyscallInfo, Table};
 
 syscalls2_macros::bundled_profiles!(syscalls2_core);
 
-/// Every profile enabled in this build.
+#[cfg(feature = "windows_releases")]
+mod windows_releases {
+    use super::Release;
+    syscalls2_macros::windows_releases!(syscalls2_core);
+}
+
+/// Every profile enabled in this build, as static tables (the Windows
+/// release family's are built on demand: [`windows_releases`]).
 pub fn all() -> &'static [&'static Table] {
     ALL
 }
 
-/// The enabled profile named `name` (`"linux_x64"`).
+/// The profile named `name` (`"linux_x64"`, or an alias of [`ALIASES`]:
+/// `"windows_7_x86"`): one enabled by its own feature, else (feature
+/// `windows_releases`) the Windows release of that name, built the first
+/// time.
 pub fn by_name(name: &str) -> Option<&'static Table> {
-    ALL.iter().copied().find(|t| t.name == name)
+    let name = ALIASES
+        .iter()
+        .find(|(alias, _)| *alias == name)
+        .map_or(name, |(_, profile)| profile);
+    ALL.iter().copied().find(|t| t.name == name).or_else(|| {
+        windows_releases()
+            .iter()
+            .find(|r| r.name == name)
+            .map(Release::table)
+    })
+}
+
+/// The Windows releases this build can give a table for at run time
+/// (feature `windows_releases`; empty without it).
+pub fn windows_releases() -> &'static [Release] {
+    #[cfg(feature = "windows_releases")]
+    return &windows_releases::RELEASES;
+    #[cfg(not(feature = "windows_releases"))]
+    &[]
+}
+
+/// One Windows release of the family feature: its name and ABI, and what
+/// its table is built from.
+#[derive(Debug)]
+pub struct Release {
+    /// The profile name (`"windows_10_1909_x64"`).
+    pub name: &'static str,
+    /// The ABI (windows_x86 or windows_x64).
+    pub abi: Abi,
+    calls: &'static [SyscallInfo],
+    numbers: &'static [u8],
+    table: std::sync::OnceLock<Table>,
+}
+
+impl Release {
+    /// What `windows_releases!` emits: `calls` one per name, `numbers`
+    /// little-endian `(u16 number, u16 index into calls)` pairs.
+    #[doc(hidden)]
+    pub const fn new(
+        name: &'static str,
+        abi: Abi,
+        calls: &'static [SyscallInfo],
+        numbers: &'static [u8],
+    ) -> Release {
+        Release {
+            name,
+            abi,
+            calls,
+            numbers,
+            table: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The release's table, built the first time (a few hundred
+    /// microseconds; its memory is kept for the rest of the program).
+    pub fn table(&'static self) -> &'static Table {
+        self.table.get_or_init(|| {
+            let mut syscalls: Vec<SyscallInfo> = self
+                .numbers
+                .chunks_exact(4)
+                .map(|c| {
+                    let no = u16::from_le_bytes([c[0], c[1]]);
+                    let i = u16::from_le_bytes([c[2], c[3]]);
+                    SyscallInfo {
+                        no: u64::from(no),
+                        ..self.calls[usize::from(i)]
+                    }
+                })
+                .collect();
+            syscalls.sort_by_key(|s| s.no);
+            let syscalls: &'static [SyscallInfo] = Box::leak(syscalls.into_boxed_slice());
+            let mut by_name: Vec<u16> = (0..syscalls.len() as u16).collect();
+            by_name.sort_by_key(|&i| (syscalls[usize::from(i)].name, syscalls[usize::from(i)].no));
+            Table {
+                name: self.name,
+                abi: self.abi,
+                syscalls,
+                by_name_index: Box::leak(by_name.into_boxed_slice()),
+            }
+        })
+    }
 }
 
 /// The release part of a profile name: `linux` of `linux_x64`, `windows7`
@@ -107,6 +213,63 @@ mod tests {
                 "`all` lacks {}",
                 b.profile
             );
+        }
+    }
+
+    #[test]
+    fn aliases_name_the_bundled_profiles() {
+        assert_eq!(by_name("windows_7_x64").unwrap().name, "windows7_x64");
+        assert_eq!(by_name("windows_7sp1_x86").unwrap().name, "windows7_x86");
+        assert!(by_name("windows_95_x86").is_none());
+    }
+
+    /// Every release of the family builds, with the numbers of its table
+    /// file, and the same metadata as the bundled module where there is one.
+    #[cfg(feature = "windows_releases")]
+    #[test]
+    fn every_windows_release_builds_from_its_table() {
+        use syscalls2_prototypes::{BUNDLED, WINDOWS_RELEASES};
+        assert_eq!(windows_releases().len(), 81);
+        for b in BUNDLED
+            .iter()
+            .filter(|b| b.profile.starts_with("windows"))
+            .chain(WINDOWS_RELEASES)
+        {
+            let r = windows_releases()
+                .iter()
+                .find(|r| r.name == b.profile)
+                .unwrap_or_else(|| panic!("no release {}", b.profile));
+            let t = r.table();
+            let source = syscalls2_prototypes::parse_table(b.text).unwrap();
+            assert_eq!(t.syscalls.len(), source.prototypes.len(), "{}", b.profile);
+            for p in &source.prototypes {
+                let s = t.by_number(p.number.unwrap()).unwrap();
+                assert_eq!(s.name, p.name, "{}", b.profile);
+                assert_eq!(s.args.len(), p.params.len());
+                assert_eq!(t.by_name(&p.name).unwrap().no, s.no);
+            }
+        }
+        let w10 = by_name("windows_10_1909_x64").unwrap();
+        let read = w10.by_name("NtReadFile").unwrap();
+        assert_eq!(read.no, 6);
+        assert_eq!(read.args[4].name, "IoStatusBlock");
+        assert_eq!(read.args[4].dir, syscalls2_core::ArgDir::Out);
+        assert_eq!(read.args[0].dir, syscalls2_core::ArgDir::In);
+        // win32k: numbered from 0x1000, with phnt's NtUser signatures.
+        assert!(w10.by_name("NtUserBlockInput").unwrap().no >= 0x1000);
+        #[cfg(feature = "windows7_x86")]
+        {
+            let family = windows_releases()
+                .iter()
+                .find(|r| r.name == "windows7_x86")
+                .unwrap()
+                .table();
+            for (a, b) in family.syscalls.iter().zip(windows7_x86::TABLE.syscalls) {
+                assert_eq!(
+                    (a.no, a.name, a.args, a.signature),
+                    (b.no, b.name, b.args, b.signature)
+                );
+            }
         }
     }
 

@@ -18,6 +18,22 @@ pub struct Bundled {
 /// Every bundled table, sorted by file name.
 pub static BUNDLED: &[Bundled] = include!(concat!(env!("OUT_DIR"), "/bundled.rs"));
 
+/// The Windows releases without a cargo feature of their own
+/// (`tables/windows/`), sorted by file name: with the Windows tables of
+/// [`BUNDLED`], every release of j00ru's tables, x86 and x64, ntoskrnl and
+/// win32k. `syscalls2-profiles` builds them at run time (feature
+/// `windows_releases`).
+pub static WINDOWS_RELEASES: &[Bundled] = include!(concat!(env!("OUT_DIR"), "/windows.rs"));
+
+/// Other names of the Windows profiles (`tables/windows/aliases.txt`):
+/// (alias, profile), e.g. PANDA's `windows_7_x86` for `windows7_x86`.
+pub fn windows_aliases() -> impl Iterator<Item = (&'static str, &'static str)> {
+    include_str!("../tables/windows/aliases.txt")
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .filter_map(|l| l.split_once(' '))
+}
+
 /// The bundled table of `profile`.
 pub fn bundled(profile: &str) -> Option<&'static Bundled> {
     BUNDLED.iter().find(|b| b.profile == profile)
@@ -27,10 +43,10 @@ pub fn bundled(profile: &str) -> Option<&'static Bundled> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_bundled_tables_are_the_directory() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tables");
-        let on_disk = std::fs::read_dir(dir)
+    /// How many `*_prototypes.txt` files the crate's directory `sub` holds.
+    fn tables_in(sub: &str) -> usize {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(sub);
+        std::fs::read_dir(dir)
             .unwrap()
             .filter(|e| {
                 e.as_ref()
@@ -39,10 +55,30 @@ mod tests {
                     .to_string_lossy()
                     .ends_with("_prototypes.txt")
             })
-            .count();
-        assert_eq!(BUNDLED.len(), on_disk);
+            .count()
+    }
+
+    #[test]
+    fn the_bundled_tables_are_the_directory() {
+        assert_eq!(BUNDLED.len(), tables_in("tables"));
         let x64 = bundled("linux_x64").expect("linux_x64 is bundled");
         assert_eq!(x64.file, "linux_x64_prototypes.txt");
         assert!(x64.text.contains("sys_openat"));
+    }
+
+    #[test]
+    fn every_windows_release_is_listed_and_aliases_name_profiles() {
+        assert_eq!(WINDOWS_RELEASES.len(), tables_in("tables/windows"));
+        let windows = BUNDLED.iter().filter(|b| b.profile.starts_with("windows"));
+        // 46 x86 and 35 x64 releases in j00ru's nt.csv.
+        assert_eq!(windows.count() + WINDOWS_RELEASES.len(), 81);
+        for (alias, profile) in windows_aliases() {
+            let known = BUNDLED
+                .iter()
+                .chain(WINDOWS_RELEASES)
+                .any(|b| b.profile == profile);
+            assert!(known, "{alias} names {profile}, which is no table");
+        }
+        assert!(windows_aliases().any(|a| a == ("windows_7_x86", "windows7_x86")));
     }
 }

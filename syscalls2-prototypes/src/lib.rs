@@ -29,7 +29,7 @@ mod ctype;
 mod parse;
 mod resolve;
 
-pub use bundled::{bundled, Bundled, BUNDLED};
+pub use bundled::{bundled, windows_aliases, Bundled, BUNDLED, WINDOWS_RELEASES};
 pub use ctype::{classify, CType, Scalar, Width};
 pub use parse::{
     parse_table, Annotation, Diagnostic, Param, ParseError, Placeholder, Prototype, TableSource,

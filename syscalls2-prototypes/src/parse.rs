@@ -5,7 +5,7 @@ use pest::Parser as _;
 use pest_derive::Parser;
 use std::collections::HashMap;
 use std::fmt;
-use syscalls2_abi::ReturnKind;
+use syscalls2_abi::{ArgDir, ReturnKind};
 
 #[derive(Parser)]
 #[grammar = "prototypes.pest"]
@@ -56,6 +56,36 @@ impl Prototype {
         }
         kind
     }
+
+    /// Whether its annotations give argument directions (`@out`, `@inout`).
+    pub fn has_directions(&self) -> bool {
+        self.annotations.iter().any(|a| a.direction().is_some())
+    }
+
+    /// The direction of the argument named `name` (or unnamed at `index`,
+    /// `arg{index}`): `Out`/`InOut` where an `@out`/`@inout` annotation
+    /// names it, `In` for the others of a prototype with such an
+    /// annotation, `Unknown` where the prototype has none.
+    pub fn direction(&self, name: &str) -> ArgDir {
+        let mut dir = ArgDir::Unknown;
+        for a in &self.annotations {
+            if let Some(d) = a.direction() {
+                if a.words.iter().any(|w| w == name) {
+                    return d;
+                }
+                dir = ArgDir::In;
+            }
+        }
+        dir
+    }
+
+    /// The name an argument goes by in annotations: its own, or `arg{i}`.
+    pub fn param_name(&self, index: usize) -> String {
+        self.params[index]
+            .name
+            .clone()
+            .unwrap_or_else(|| format!("arg{index}"))
+    }
 }
 
 /// A `// @name` annotation line.
@@ -63,12 +93,32 @@ impl Prototype {
 pub struct Annotation {
     /// The name after `@`.
     pub name: String,
+    /// The words after the name (`FileHandle IoStatusBlock` of
+    /// `// @out FileHandle IoStatusBlock`).
+    pub words: Vec<String>,
     /// Its 1-based line number.
     pub line: usize,
 }
 
-/// The annotations syscalls2 knows (see [`ReturnKind`]).
-pub const ANNOTATIONS: [&str; 3] = ["noreturn", "noreturn-on-success", "doublereturn"];
+impl Annotation {
+    /// The direction an `@out` or `@inout` annotation gives its arguments.
+    pub fn direction(&self) -> Option<ArgDir> {
+        match self.name.as_str() {
+            "out" => Some(ArgDir::Out),
+            "inout" => Some(ArgDir::InOut),
+            _ => None,
+        }
+    }
+}
+
+/// The annotations syscalls2 knows (see [`ReturnKind`] and [`ArgDir`]).
+pub const ANNOTATIONS: [&str; 5] = [
+    "noreturn",
+    "noreturn-on-success",
+    "doublereturn",
+    "out",
+    "inout",
+];
 
 /// A FreeBSD placeholder line: a number with no syscall behind it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -259,12 +309,16 @@ pub fn parse_table(source: &str) -> Result<TableSource, ParseError> {
         let line = lines.locate(pair.as_span().start()).0;
         match pair.as_rule() {
             Rule::annotation => {
-                let name = pair
-                    .into_inner()
+                let mut inner = pair.into_inner();
+                let name = inner
                     .next()
                     .map(|p| p.as_str().to_string())
                     .unwrap_or_default();
-                pending.push(Annotation { name, line });
+                let words = inner
+                    .next()
+                    .map(|p| p.as_str().split_whitespace().map(String::from).collect())
+                    .unwrap_or_default();
+                pending.push(Annotation { name, words, line });
             }
             Rule::prototype => {
                 let mut p = prototype(pair, line, &lines)?;
@@ -470,6 +524,26 @@ impl TableSource {
                 }
             }
             for a in &p.annotations {
+                if a.direction().is_some() {
+                    let names: Vec<String> = (0..p.params.len()).map(|i| p.param_name(i)).collect();
+                    for w in a.words.iter().filter(|w| !names.contains(w)) {
+                        out.push(Diagnostic {
+                            line: a.line,
+                            message: format!(
+                                "`@{} {w}`: `{}` has no argument named `{w}` (it has: {})",
+                                a.name,
+                                p.name,
+                                names.join(", ")
+                            ),
+                        });
+                    }
+                    if a.words.is_empty() {
+                        out.push(Diagnostic {
+                            line: a.line,
+                            message: format!("`@{}` names no argument", a.name),
+                        });
+                    }
+                }
                 if !ANNOTATIONS.contains(&a.name.as_str()) {
                     out.push(Diagnostic {
                         line: a.line,
@@ -625,6 +699,33 @@ mod tests {
                 line: 6
             }]
         );
+    }
+
+    #[test]
+    fn out_and_inout_annotations_give_argument_directions() {
+        let t = parse_table(
+            "// @out FileHandle IoStatusBlock\n// @inout arg2\n\
+             5 NTSTATUS NtOpenFile (PHANDLE FileHandle, PIO_STATUS_BLOCK IoStatusBlock, PULONG, ULONG Options);\n\
+             6 NTSTATUS NtClose (HANDLE Handle);",
+        )
+        .unwrap();
+        assert!(t.validate().is_empty(), "{:?}", t.validate());
+        let p = &t.prototypes[0];
+        let dirs: Vec<ArgDir> = (0..4).map(|i| p.direction(&p.param_name(i))).collect();
+        assert_eq!(dirs, [ArgDir::Out, ArgDir::Out, ArgDir::InOut, ArgDir::In]);
+        assert_eq!(p.annotations[0].words, ["FileHandle", "IoStatusBlock"]);
+        // Without any direction annotation nothing is claimed.
+        assert_eq!(t.prototypes[1].direction("Handle"), ArgDir::Unknown);
+        let bad = parse_table("// @out Handel\n6 NTSTATUS NtClose (HANDLE Handle);").unwrap();
+        let d = bad.validate();
+        assert_eq!(d.len(), 1);
+        assert!(
+            d[0].message.contains("has no argument named `Handel`"),
+            "{}",
+            d[0].message
+        );
+        let empty = parse_table("// @out\n6 NTSTATUS NtClose (HANDLE Handle);").unwrap();
+        assert!(empty.validate()[0].message.contains("names no argument"));
     }
 
     #[test]

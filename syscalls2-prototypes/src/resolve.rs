@@ -5,7 +5,7 @@
 
 use crate::ctype::{classify, CType};
 use crate::parse::{Diagnostic, Prototype, TableSource};
-use syscalls2_abi::{Abi, ArgClass, ReturnKind, MAX_SLOTS};
+use syscalls2_abi::{Abi, ArgClass, ArgDir, ReturnKind, MAX_SLOTS};
 
 /// A table ready for code generation.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -58,6 +58,10 @@ pub struct ResolvedArg {
     pub slot: u8,
     /// The slot count.
     pub slots: u8,
+    /// What the call does with it (`// @out`, `// @inout`).
+    pub dir: ArgDir,
+    /// For a pointer to an integer type (`PHANDLE`): the pointee's class.
+    pub pointee_class: Option<ArgClass>,
 }
 
 impl ResolvedArg {
@@ -164,13 +168,29 @@ fn resolve_one(p: &Prototype, abi: Abi) -> Result<ResolvedSyscall, Diagnostic> {
         .zip(layout)
         .enumerate()
         .map(|(i, ((param, ctype_class), (slot, slots)))| {
-            let name = param.name.clone().unwrap_or_else(|| format!("arg{i}"));
+            let name = p.param_name(i);
+            let dir = p.direction(&name);
             let mut field = field_name(&name);
             if fields.contains(&field) {
                 field = format!("{field}_{i}");
             }
             fields.push(field.clone());
+            let pointee_class = match &ctype_class {
+                CType::StructPtr(name) => {
+                    let words = vec![name.clone()];
+                    let pointee = crate::parse::TypeRef {
+                        words,
+                        ..Default::default()
+                    };
+                    match classify(&pointee, abi.os()) {
+                        c @ CType::Int { known: true, .. } => Some(c.resolve(abi)),
+                        _ => None,
+                    }
+                }
+                _ => None,
+            };
             ResolvedArg {
+                pointee_class,
                 name,
                 field,
                 ctype: param.ty.to_string(),
@@ -178,6 +198,7 @@ fn resolve_one(p: &Prototype, abi: Abi) -> Result<ResolvedSyscall, Diagnostic> {
                 ctype_class,
                 slot,
                 slots,
+                dir,
             }
         })
         .collect();
@@ -400,6 +421,41 @@ mod tests {
             "t"
         )
         .is_err());
+    }
+
+    #[test]
+    fn directions_and_integer_pointees_reach_the_arguments() {
+        let src = parse_table(
+            "// @out FileHandle\n2 NTSTATUS NtOpenFile (PHANDLE FileHandle, PUNICODE_STRING Name, PLARGE_INTEGER Offset);",
+        )
+        .unwrap();
+        let t = resolve(&src, syscalls2_abi::windows_x64::ABI, "w").unwrap();
+        let args = &t.syscalls[0].args;
+        assert_eq!(args[0].dir, ArgDir::Out);
+        assert_eq!(args[1].dir, ArgDir::In);
+        assert_eq!(
+            args[0].pointee_class,
+            Some(ArgClass::Int {
+                signed: false,
+                bits: 64
+            })
+        );
+        assert_eq!(args[1].pointee_class, None);
+        assert_eq!(
+            args[2].pointee_class,
+            Some(ArgClass::Int {
+                signed: true,
+                bits: 64
+            })
+        );
+        let x86 = resolve(&src, syscalls2_abi::windows_x86::ABI, "w").unwrap();
+        assert_eq!(
+            x86.syscalls[0].args[0].pointee_class,
+            Some(ArgClass::Int {
+                signed: false,
+                bits: 32
+            })
+        );
     }
 
     #[test]

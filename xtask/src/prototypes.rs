@@ -48,13 +48,24 @@ pub fn main(args: &[String]) -> Result<(), String> {
         }
         "windows" => {
             let reference = reference.unwrap_or_else(|| workspace.join("../shared/reference"));
-            windows::generate(&reference)?
+            let generated = windows::generate(&reference)?;
+            let index = out.join("windows/README.md");
+            let aliases = out.join("windows/aliases.txt");
+            std::fs::create_dir_all(out.join("windows"))
+                .and_then(|()| std::fs::write(&index, &generated.index))
+                .and_then(|()| std::fs::write(&aliases, &generated.aliases))
+                .map_err(|e| format!("{}: {e}", index.display()))?;
+            eprintln!("{}: the release index", index.display());
+            generated.tables
         }
         _ => return Err(usage()),
     };
     let mut missing_total = 0;
     for table in &tables {
         let path = out.join(&table.file_name);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        }
         std::fs::write(&path, table.render()).map_err(|e| format!("{}: {e}", path.display()))?;
         let missing: Vec<&Line> = table
             .lines
@@ -127,6 +138,9 @@ pub struct Line {
     pub kind: Kind,
     /// Extra explanation for comment lines (e.g. where a signature came from).
     pub note: String,
+    /// Annotation lines written before a prototype besides the return
+    /// behaviour's (without `// `): `@out FileHandle IoStatusBlock`.
+    pub annotations: Vec<String>,
 }
 
 /// A generated table: file name, header comment lines and entries.
@@ -220,6 +234,9 @@ impl Table {
                 }
                 Kind::Prototype => {
                     if let Some(a) = annotation_for(&l.name) {
+                        let _ = writeln!(out, "// {a}");
+                    }
+                    for a in &l.annotations {
                         let _ = writeln!(out, "// {a}");
                     }
                     let args = if l.args.is_empty() {
@@ -383,6 +400,7 @@ mod tests {
             args: args.into_iter().map(String::from).collect(),
             kind,
             note: String::new(),
+            annotations: Vec::new(),
         };
         let t = Table {
             file_name: "x".into(),

@@ -229,7 +229,7 @@ pub(crate) mod tests {
     use super::super::testing::FakeCpu;
     use super::*;
     use crate::meta::{SyscallInfo, Table};
-    use syscalls2_abi::{ArgInfo, ReturnKind, Retval};
+    use syscalls2_abi::{ArgDir, ArgInfo, ReturnKind, Retval};
 
     const FILENAME: ArgInfo = ArgInfo {
         name: "filename",
@@ -238,6 +238,8 @@ pub(crate) mod tests {
         pointee: "",
         slot: 0,
         slots: 1,
+        dir: ArgDir::Unknown,
+        pointee_class: None,
     };
 
     const fn info(

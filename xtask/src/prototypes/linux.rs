@@ -1243,6 +1243,7 @@ fn arm_private(root: &Path) -> Result<Vec<Line>, String> {
                 args: vec![],
                 kind: Kind::NoSignature,
                 note: "no case in arm_syscall()".into(),
+                annotations: Vec::new(),
             });
             continue;
         };
@@ -1291,6 +1292,7 @@ fn arm_private(root: &Path) -> Result<Vec<Line>, String> {
             args,
             kind: Kind::Prototype,
             note: String::new(),
+            annotations: Vec::new(),
         });
     }
     Ok(out)
@@ -1360,6 +1362,7 @@ pub fn generate(root: &Path) -> Result<Vec<Table>, String> {
                     args: vec![],
                     kind: Kind::NotImplemented,
                     note: note.into(),
+                    annotations: Vec::new(),
                 });
                 continue;
             };
@@ -1383,6 +1386,7 @@ pub fn generate(root: &Path) -> Result<Vec<Table>, String> {
                     args: s.args,
                     kind: Kind::Prototype,
                     note: String::new(),
+                    annotations: Vec::new(),
                 }),
                 None => lines.push(Line {
                     number,
@@ -1391,6 +1395,7 @@ pub fn generate(root: &Path) -> Result<Vec<Table>, String> {
                     args: vec![],
                     kind: Kind::NoSignature,
                     note: String::new(),
+                    annotations: Vec::new(),
                 }),
             }
         }
