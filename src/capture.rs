@@ -97,7 +97,9 @@ impl Capture {
                 .map(|(i, a)| {
                     let length = length_of(info.args, i).map(|j| ctx.args[j] as usize);
                     let value = match rule(ctx, a) {
-                        Some(Kind::InStr) if ctx.args[i] != 0 => self.cstr(cpu, ctx.args[i]),
+                        Some(Kind::InStr | Kind::Comm) if ctx.args[i] != 0 => {
+                            self.cstr(cpu, ctx.args[i])
+                        }
                         Some(Kind::InStruct(name)) if ctx.args[i] != 0 => {
                             structure(cpu, ctx, name, ctx.args[i])
                         }
@@ -158,7 +160,13 @@ impl Capture {
                 // The status is written only when a child was reaped (not
                 // for WNOHANG's 0).
                 Some(Kind::WaitStatus) if ret.value > 0 => *value = ints(cpu, 1),
-                Some(Kind::WaitStatus | Kind::InStr | Kind::InStruct(_) | Kind::InSigset) => {}
+                Some(
+                    Kind::WaitStatus
+                    | Kind::InStr
+                    | Kind::Comm
+                    | Kind::InStruct(_)
+                    | Kind::InSigset,
+                ) => {}
                 Some(Kind::OutSigset) => *value = sigset(cpu, ctx, addr),
                 Some(Kind::Records(name)) => *value = records(cpu, ctx, name, addr, written),
                 Some(Kind::FdPair) => *value = ints(cpu, 2),
@@ -336,6 +344,22 @@ fn records(cpu: &mut dyn Cpu, ctx: &SyscallCtx, name: &str, addr: u64, len: usiz
 }
 
 /// The kind [`crate::decode`]'s rules give argument `a` of the call.
+/// The name a call gives its caller if it succeeds (`prctl(PR_SET_NAME,
+/// "cat")`: an argument of [`Kind::Comm`]), read from guest memory as the
+/// call enters, as the kernel reads it: at most the 16 bytes of `comm`.
+pub fn new_name(cpu: &mut dyn Cpu, ctx: &SyscallCtx) -> Option<Vec<u8>> {
+    let info = ctx.info?;
+    if !decode::renames(info.name) {
+        return None;
+    }
+    let i = info
+        .args
+        .iter()
+        .position(|a| rule(ctx, a) == Some(Kind::Comm))?;
+    cpu.read_cstr(ctx.args[i], syscalls2_core::introspect::COMM_LEN + 1)
+        .ok()
+}
+
 fn rule(ctx: &SyscallCtx, a: &ArgInfo) -> Option<Kind> {
     let info = ctx.info?;
     let value = |name: &str| {

@@ -90,6 +90,11 @@ pub enum Kind {
     Ptr,
     /// A C string the call reads (`prctl(PR_SET_NAME, "cat")`).
     InStr,
+    /// A C string the call reads that becomes the calling thread's name
+    /// (`prctl(PR_SET_NAME, "cat")`): shown as [`Kind::InStr`], and told to
+    /// the process attribution when the call succeeds
+    /// ([`Introspect::renamed`](syscalls2_core::introspect::Introspect::renamed)).
+    Comm,
     /// A C string the call writes (`prctl(PR_GET_NAME, "sh")`), read at return.
     OutStr,
     /// A pointer to a wait status the call writes (`[{WIFEXITED(s) && WEXITSTATUS(s) == 0}]`).
@@ -322,6 +327,23 @@ pub fn rule(
             && r.when
                 .is_none_or(|c| value(c.arg).is_some_and(|v| c.holds(sets, v)))
     })
+}
+
+/// Whether some argument of `syscall` may name its caller ([`Kind::Comm`]):
+/// a check cheap enough for every return.
+pub fn renames(syscall: &str) -> bool {
+    static RENAMING: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+    RENAMING
+        .get_or_init(|| {
+            let mut names: Vec<&'static str> = generated::ARGS
+                .iter()
+                .filter(|r| r.kind == Kind::Comm)
+                .map(|r| r.syscall)
+                .collect();
+            names.dedup();
+            names
+        })
+        .contains(&syscall)
 }
 
 /// The structure `syscall` finds at the stack pointer as it enters (the

@@ -592,6 +592,10 @@ struct Open {
     returns: u8,
 }
 
+/// How many renaming calls wait for their return at most (calls that never
+/// return are forgotten beyond).
+const RENAMES_KEPT: usize = 1024;
+
 /// How many retired calls keep their enter event (as many as the engine
 /// keeps findable).
 const RETIRED_KEPT: usize = 64;
@@ -604,6 +608,9 @@ struct Trace {
     sinks: Vec<Box<dyn Sink>>,
     start: Instant,
     open: HashMap<u64, Open>,
+    /// The names calls that rename their caller give it, by `seq`, until
+    /// they return (and succeed).
+    renames: HashMap<u64, Vec<u8>>,
     /// Calls retired as successful (an `execve` that did not return),
     /// newest last, kept should one return late after all.
     retired: VecDeque<(u64, Open)>,
@@ -688,6 +695,12 @@ impl Observer for Trace {
             follow.on_enter(cpu, ctx);
         }
         self.introspect.enter(cpu, ctx);
+        if let Some(name) = crate::capture::new_name(cpu, ctx) {
+            if self.renames.len() >= RENAMES_KEPT {
+                self.renames.clear();
+            }
+            self.renames.insert(ctx.seq, name);
+        }
         let (traced, process) = self.admit(cpu, ctx);
         self.traced_now = traced;
         if !self.traced_now {
@@ -706,6 +719,11 @@ impl Observer for Trace {
             follow.on_return(ctx);
         }
         self.introspect.ret(cpu, ctx);
+        if let Some(name) = self.renames.remove(&ctx.seq) {
+            if ctx.retval.is_some_and(|r| !r.is_error()) {
+                self.introspect.renamed(ctx, &name);
+            }
+        }
         let double = ctx.info.is_some_and(|i| i.returns.double_return);
         let failed = ctx.retval.is_some_and(|r| r.is_error());
         if let Some(i) = self.retired.iter().position(|(seq, _)| *seq == ctx.seq) {
@@ -821,6 +839,7 @@ impl Session {
                 sinks: Vec::new(),
                 start: Instant::now(),
                 open: HashMap::new(),
+                renames: HashMap::new(),
                 retired: VecDeque::new(),
                 events: 0,
                 error: None,
@@ -1309,6 +1328,45 @@ pub(crate) mod tests {
             assert_eq!(child.pid.map(i64::from), parent.ret);
             assert_eq!(child.tid, child.pid);
             assert_eq!(child.ppid, parent.pid);
+        }
+    }
+
+    #[test]
+    fn prctl_set_name_renames_the_process_from_its_return_on() {
+        // Recorded from a real guest: busybox runs its applets as
+        // /proc/self/exe (the kernel's name: "exe") and renames itself.
+        let f = fixture("linux_x64_qemu_signal.json");
+        let (events, _) = replay(&f, Filter::default());
+        let renames: Vec<(usize, String)> = events
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.ev == Phase::Return && e.ret == Some(0))
+            .filter(|(_, e)| e.name.as_deref() == Some("prctl"))
+            .filter(|(_, e)| {
+                let option = e
+                    .args
+                    .get("option")
+                    .and_then(|o| o.uint.or(o.int.map(|v| v as u64)));
+                option == Some(15) // PR_SET_NAME
+            })
+            .map(|(i, e)| {
+                (
+                    i,
+                    e.args
+                        .get("arg2")
+                        .and_then(|a| a.str.clone())
+                        .unwrap_or_else(|| panic!("{e:?}")),
+                )
+            })
+            .collect();
+        assert!(!renames.is_empty());
+        for (i, name) in renames {
+            let asid = events[i].asid;
+            let next = events[i + 1..]
+                .iter()
+                .find(|e| e.asid == asid && e.ev == Phase::Enter)
+                .expect("the process's next call");
+            assert_eq!(next.comm.as_deref(), Some(name.as_str()), "{next:?}");
         }
     }
 

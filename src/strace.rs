@@ -229,7 +229,9 @@ impl Strace {
                     _ => self.arg(v, a, abi.os),
                 });
             }
-            decode::Kind::InStr | decode::Kind::OutStr => return Some(self.arg(v, a, abi.os)),
+            decode::Kind::InStr | decode::Kind::Comm | decode::Kind::OutStr => {
+                return Some(self.arg(v, a, abi.os))
+            }
             decode::Kind::HexBuf => {
                 return Some(match v.bytes_data() {
                     Some(bytes) => {

@@ -8921,7 +8921,7 @@ pub static ARGS: &[ArgRule] = &[
     ArgRule {
         syscall: "sys_prctl",
         arg: "arg2",
-        kind: Kind::InStr,
+        kind: Kind::Comm,
         when: Some(Cond {
             arg: "option",
             equals: true,

@@ -95,6 +95,13 @@ pub trait Introspect: Send {
     fn ret(&mut self, cpu: &mut dyn Cpu, ctx: &SyscallCtx) {
         let _ = (cpu, ctx);
     }
+
+    /// The call `ctx`, which has returned successfully, named its caller
+    /// `comm` (`prctl(PR_SET_NAME, "cat")`; which calls do is the
+    /// caller's data, not this layer's).
+    fn renamed(&mut self, ctx: &SyscallCtx, comm: &[u8]) {
+        let _ = (ctx, comm);
+    }
 }
 
 /// The guest kernel where it can be read, else what the calls revealed.
@@ -130,6 +137,10 @@ impl Introspect for Attribution {
 
     fn ret(&mut self, cpu: &mut dyn Cpu, ctx: &SyscallCtx) {
         self.syscalls.ret(cpu, ctx);
+    }
+
+    fn renamed(&mut self, ctx: &SyscallCtx, comm: &[u8]) {
+        self.syscalls.renamed(ctx, comm);
     }
 }
 

@@ -7,9 +7,11 @@
 //! |---|---|
 //! | `getpid` | its return: the pid |
 //! | `getppid` | its return: the parent's pid |
-//! | `gettid`, `set_tid_address` | its return: the calling thread's tid |
+//! | `gettid` | its return: the calling thread's tid |
+//! | `set_tid_address` | its return: the calling thread's tid, and the pid: a C library calls it once, as a process starts with one thread (another pid than the one known there: a new process in an address space a killed one left) |
+//! | a call that names its caller ([`Introspect::renamed`]: `prctl(PR_SET_NAME)`) | the new name |
 //! | a fork-like call (the table's `@doublereturn`: fork, vfork, clone, clone3) | the parent's return: the child's pid (or a new thread's tid); the child's return: where the child runs. The child inherits the parent's name; its parent is the caller |
-//! | an exec-like call (`@noreturn-on-success`, with a `filename` argument) | the new name, the file's base name cut to 15 bytes; the process keeps its pid and parent, and its next call comes from a new address space |
+//! | an exec-like call (`@noreturn-on-success`, with a `filename` argument) | the new name, the file's base name cut to 15 bytes; the process keeps its pid and parent, and its next call comes from a new address space; the old one is gone (it may be reused) |
 //! | `exit_group` | the address space is gone (it may be reused) |
 //!
 //! A process or thread is known only from such calls: one that made none
@@ -18,7 +20,9 @@
 //! are single-threaded). Limits, all of them answered by the kernel
 //! method: `vfork`'s child, which runs in its parent's address space until
 //! it execs, is taken for a thread; threads that made none of the calls
-//! above, and names set by `prctl(PR_SET_NAME)`, are not seen.
+//! above are not seen; a process killed by a signal leaves its address
+//! space known until another process's fork, exec or `set_tid_address`
+//! there says who runs in it.
 
 use super::{comm_of, Introspect, Process, Source};
 use crate::context::SyscallCtx;
@@ -78,6 +82,10 @@ pub struct SyscallDerived {
     /// Per vCPU: the exec in flight (its address space, the new name).
     /// A map, not a vector by vCPU number: any `u32` is a vCPU number.
     execs: HashMap<u32, (u64, String)>,
+    /// Per vCPU: the address space whose process called `exit_group`,
+    /// forgotten at that vCPU's next call (its `exit_group` is still its
+    /// own), unless a new process is known there first.
+    exiting: HashMap<u32, u64>,
 }
 
 impl SyscallDerived {
@@ -107,6 +115,7 @@ impl SyscallDerived {
             known.set_thread(sp, id);
         } else {
             from.threads.clear();
+            self.exiting.retain(|_, a| *a != asid);
             self.procs.insert(
                 asid,
                 Known {
@@ -143,12 +152,21 @@ impl Introspect for SyscallDerived {
     }
 
     fn enter(&mut self, cpu: &mut dyn Cpu, ctx: &SyscallCtx) {
+        if let Some(gone) = self.exiting.remove(&ctx.vcpu) {
+            self.procs.remove(&gone);
+        }
         // The first call of a new image on the vCPU that made an exec.
         if let Some((from, comm)) = self.execs.get(&ctx.vcpu).cloned() {
             if ctx.asid != from {
                 self.execs.remove(&ctx.vcpu);
+                // The exec succeeded: its old address space is gone.
+                let old = self.procs.remove(&from).unwrap_or_default();
+                // A known address space may be another process that ran on
+                // the vCPU first (left as it is), or one a process left
+                // without an exit_group: `set_tid_address` at the new
+                // image's start tells.
                 if !self.procs.contains_key(&ctx.asid) {
-                    let old = self.procs.remove(&from).unwrap_or_default();
+                    self.exiting.retain(|_, a| *a != ctx.asid);
                     self.procs.insert(
                         ctx.asid,
                         Known {
@@ -185,7 +203,7 @@ impl Introspect for SyscallDerived {
                 self.execs.insert(ctx.vcpu, (ctx.asid, comm_of(base)));
             }
         } else if info.returns.noreturn && info.name == "sys_exit_group" {
-            self.procs.remove(&ctx.asid);
+            self.exiting.insert(ctx.vcpu, ctx.asid);
         }
     }
 
@@ -218,9 +236,24 @@ impl Introspect for SyscallDerived {
         match info.name {
             "sys_getpid" => known.pid = Some(value),
             "sys_getppid" => known.ppid = Some(value),
-            "sys_gettid" | "sys_set_tid_address" => known.set_thread(ctx.sp, value),
+            "sys_gettid" => known.set_thread(ctx.sp, value),
+            "sys_set_tid_address" => {
+                // A process starting: its one thread's tid is its pid.
+                if known.pid.is_some_and(|p| p != value) {
+                    // Another process than the one known here: the address
+                    // space was left by one that did not exit_group.
+                    *known = Known::default();
+                    self.exiting.retain(|_, a| *a != ctx.asid);
+                }
+                known.pid = Some(value);
+                known.set_thread(ctx.sp, value);
+            }
             _ => {}
         }
+    }
+
+    fn renamed(&mut self, ctx: &SyscallCtx, comm: &[u8]) {
+        self.procs.entry(ctx.asid).or_default().comm = Some(comm_of(comm));
     }
 }
 
@@ -266,7 +299,7 @@ pub(crate) mod tests {
     };
 
     /// Hand-written entries (the x86-64 numbers).
-    static CALLS: [SyscallInfo; 6] = [
+    static CALLS: [SyscallInfo; 7] = [
         info(39, "sys_getpid", &[], PLAIN),
         info(
             56,
@@ -288,6 +321,7 @@ pub(crate) mod tests {
         ),
         info(110, "sys_getppid", &[], PLAIN),
         info(186, "sys_gettid", &[], PLAIN),
+        info(218, "sys_set_tid_address", &[], PLAIN),
         info(
             231,
             "sys_exit_group",
@@ -478,5 +512,57 @@ pub(crate) mod tests {
             p, None,
             "another process's call is not taken for the exec's"
         );
+    }
+
+    #[test]
+    fn an_exec_leaves_its_old_address_space_and_set_tid_address_names_the_pid() {
+        // As on the armhf guest: pid 30 was killed in 0xb000 (no exit_group);
+        // pid 40 in 0xa000 execs cat, whose image gets 0xb000.
+        let mut osi = SyscallDerived::default();
+        let mut cpu = FakeCpu::default();
+        cpu.put(0x5000, b"/bin/cat\0");
+        let steps = [
+            ("getpid", 0xb000, 0x7f00, Some(30)),
+            ("getpid", 0xa000, 0x7f00, Some(40)),
+            ("execve", 0xa000, 0x7f00, None),
+            // The new image's first call: 0xb000 is not told yet.
+            ("gettid", 0xb000, 0x7e00, None),
+            // The old address space is gone with the exec.
+            ("gettid", 0xa000, 0x7f00, None),
+            // The C library's start says who runs in 0xb000.
+            ("set_tid_address", 0xb000, 0x7e00, Some(40)),
+            ("getppid", 0xb000, 0x7e40, None),
+        ];
+        let seen: Vec<_> = steps
+            .iter()
+            .map(|&(name, asid, sp, ret)| {
+                ids(call(&mut osi, &mut cpu, ctx(name, asid, sp, ret, false)))
+            })
+            .collect();
+        assert_eq!(seen[3].0, Some(30), "the known one, until told");
+        assert_eq!(seen[4], (None, None, None, None));
+        assert_eq!(seen[5], (Some(40), Some(40), None, None));
+        assert_eq!(seen[6].0, Some(40));
+    }
+
+    #[test]
+    fn a_rename_names_the_process() {
+        let mut osi = SyscallDerived::default();
+        let mut cpu = FakeCpu::default();
+        call(
+            &mut osi,
+            &mut cpu,
+            ctx("getpid", 0xa000, 0x7f00, Some(40), false),
+        );
+        osi.renamed(
+            &ctx("getpid", 0xa000, 0x7f00, Some(0), false),
+            b"a-very-long-name-cut\0",
+        );
+        let p = call(
+            &mut osi,
+            &mut cpu,
+            ctx("getpid", 0xa000, 0x7f00, None, false),
+        );
+        assert_eq!(ids(p).3.as_deref(), Some("a-very-long-nam"));
     }
 }
