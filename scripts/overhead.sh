@@ -15,6 +15,12 @@
 #   S2_OVERHEAD_CMD    the workload (default: `find /` five times, per vCPU)
 #   S2_CONFIGS         which configurations (default: bare floor nolog strace jsonl)
 #   S2_PLUGIN_ARGS     more plugin arguments for every plugin run
+#   S2_KERNEL_LAYOUT   the guest kernel's layout for the `kernel` configuration
+#                      (default: the kernels/ file of the x86_64 or i386 guest)
+#
+# Configurations: bare, floor, nolog, strace, jsonl (the default set), and
+# kernel: the strace log with each call's process read from the guest kernel
+# (`kernel=`), against `strace`'s attribution from the calls.
 #
 # It prints, per configuration: the median, its ratio to bare, and the cost
 # per syscall above bare and above the floor (the tracer's own cost), with
@@ -41,6 +47,15 @@ PLUGIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/libsyscalls2_qemu_plugin.so"
 OUT="$ROOT/target/qemu-runs/overhead-$(date +%s)-$$"
 mkdir -p "$OUT"
 
+layout() { # the guest kernel's layout file, for `kernel`
+    if [ -n "${S2_KERNEL_LAYOUT:-}" ]; then echo "$S2_KERNEL_LAYOUT"; return; fi
+    case "$ARCH" in
+        x86_64) ls "$ROOT"/kernels/*-cloud-amd64.layout ;;
+        i386) ls "$ROOT"/kernels/*-686.layout ;;
+        *) echo "overhead: no kernel layout for $ARCH (set S2_KERNEL_LAYOUT)" >&2; exit 2 ;;
+    esac
+}
+
 plugin_args() { # config -> the -plugin argument (empty for bare)
     local extra="${S2_PLUGIN_ARGS:+,$S2_PLUGIN_ARGS}"
     case "$1" in
@@ -49,7 +64,8 @@ plugin_args() { # config -> the -plugin argument (empty for bare)
         nolog) echo "$PLUGIN,log=none,stats=$OUT/nolog.stats$extra" ;;
         strace) echo "$PLUGIN,log=$OUT/strace.log,stats=$OUT/strace.stats$extra" ;;
         jsonl) echo "$PLUGIN,format=jsonl,log=$OUT/jsonl.log,stats=$OUT/jsonl.stats$extra" ;;
-        *) echo "overhead: unknown configuration \`$1\` (bare floor nolog strace jsonl)" >&2; exit 2 ;;
+        kernel) echo "$PLUGIN,log=$OUT/kernel.log,stats=$OUT/kernel.stats,kernel=$(layout)$extra" ;;
+        *) echo "overhead: unknown configuration \`$1\` (bare floor nolog strace jsonl kernel)" >&2; exit 2 ;;
     esac
 }
 
@@ -69,7 +85,7 @@ one() { # config -> "wall-seconds cpu-seconds" (CPU: QEMU's user + system time)
 }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
-for c in "${CONFIGS[@]}"; do plugin_args "$c" >/dev/null; done
+for c in "${CONFIGS[@]}"; do plugin_args "$c" >/dev/null; [ "$c" != kernel ] || layout >/dev/null; done
 one bare >/dev/null # warm the page cache
 declare -A WALL CPU
 for i in $(seq "$N"); do
