@@ -606,7 +606,7 @@ fn parse_cond(c: &str, negate: bool) -> Result<Cond, String> {
 }
 
 /// The kinds a rule may give besides a set's name.
-const KINDS: [&str; 16] = [
+const KINDS: &[&str] = &[
     "fd",
     "dirfd",
     "mode",
