@@ -1,186 +1,59 @@
-//! The original syscalls2 README's example, in Rust: watch a Windows 7
-//! guest's `NtReadFile` calls, naming the file each handle was opened as.
+//! The original syscalls2 README's example, in Rust: watch a Windows
+//! guest's `NtReadFile` calls, naming the file behind each handle.
 //!
 //! `cargo run --example filereadmon [FIXTURE.json]` runs it on a bundled
-//! recording of a process opening and reading a file.
+//! recording of a Windows 7 process opening and reading a file (hand-written,
+//! as its `source` says).
 //!
-//! The hooks are plain functions: `#[on_syscall]` registers them, and the
-//! compiler checks each against the prototype. The open hooks serve every
-//! bundled Windows profile; the NtReadFile ones are restricted to
-//! windows7_x86 (`profile = ...`) to show how.
+//! The monitor keeps no state of its own: the session's handle table
+//! (`syscalls2::windows_args::Handles`, fed by every call that creates,
+//! duplicates or closes a handle) names the handle in the event, as
+//! `args.FileHandle.object`, and the session reads what the call wrote
+//! (the `IO_STATUS_BLOCK`, the bytes) at its return, where the table marks
+//! them `@out`.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use syscalls2::fixture::{replay, Fixture};
-use syscalls2::windows::object_attributes_name;
-use syscalls2::{abi, on_syscall, profiles, Cpu, CpuExt, Engine, GuestPtr, Retval};
+use std::io;
+use syscalls2::event::Phase;
+use syscalls2::fixture::Fixture;
+use syscalls2::session::{Record, Session, Sink};
+use syscalls2::{profiles, Engine};
 
-/// What the monitor knows, across hooks.
-#[derive(Default)]
-struct Files {
-    /// Opens in flight: (address space, FileHandle pointer) → the name
-    /// asked for, read at enter while `OBJECT_ATTRIBUTES` is surely mapped.
-    opening: HashMap<(u64, u64), String>,
-    /// Open handles: (address space, handle) → file name.
-    open: HashMap<(u64, u64), String>,
-}
+/// Prints every NtReadFile's return.
+struct Reads;
 
-static FILES: Mutex<Option<Files>> = Mutex::new(None);
-
-fn with_files<R>(f: impl FnOnce(&mut Files) -> R) -> R {
-    f(FILES.lock().unwrap().get_or_insert_with(Files::default))
-}
-
-/// At an open's enter: the name it asks for.
-fn opening(cpu: &mut dyn Cpu, file_handle: GuestPtr, object_attributes: GuestPtr) {
-    let name = object_attributes_name(cpu, abi::windows_x86::ABI, object_attributes.addr())
-        .unwrap_or_else(|e| format!("<name unreadable: {e}>"));
-    let asid = cpu.asid();
-    with_files(|f| f.opening.insert((asid, file_handle.addr()), name));
-}
-
-/// At an open's return: the handle it wrote to `*FileHandle`.
-fn opened(cpu: &mut dyn Cpu, file_handle: GuestPtr, ret: Retval) {
-    let asid = cpu.asid();
-    let Some(name) = with_files(|f| f.opening.remove(&(asid, file_handle.addr()))) else {
-        return;
-    };
-    if ret.is_error() {
-        return;
-    }
-    if let Ok(handle) = cpu.read_uint(file_handle.addr(), 4) {
-        with_files(|f| f.open.insert((asid, handle), name));
-    }
-}
-
-#[on_syscall(NtCreateFile, enter)]
-#[allow(clippy::too_many_arguments)]
-fn create_enter(
-    cpu: &mut dyn Cpu,
-    _pc: u64,
-    file_handle: GuestPtr,
-    _desired_access: u32,
-    object_attributes: GuestPtr,
-    _io_status_block: GuestPtr,
-    _allocation_size: GuestPtr,
-    _file_attributes: u32,
-    _share_access: u32,
-    _create_disposition: u32,
-    _create_options: u32,
-    _ea_buffer: GuestPtr,
-    _ea_length: u32,
-) {
-    opening(cpu, file_handle, object_attributes);
-}
-
-#[on_syscall(NtCreateFile, return)]
-#[allow(clippy::too_many_arguments)]
-fn create_return(
-    cpu: &mut dyn Cpu,
-    _pc: u64,
-    file_handle: GuestPtr,
-    _desired_access: u32,
-    _object_attributes: GuestPtr,
-    _io_status_block: GuestPtr,
-    _allocation_size: GuestPtr,
-    _file_attributes: u32,
-    _share_access: u32,
-    _create_disposition: u32,
-    _create_options: u32,
-    _ea_buffer: GuestPtr,
-    _ea_length: u32,
-    ret: Retval,
-) {
-    opened(cpu, file_handle, ret);
-}
-
-#[on_syscall(NtOpenFile, enter)]
-#[allow(clippy::too_many_arguments)]
-fn open_enter(
-    cpu: &mut dyn Cpu,
-    _pc: u64,
-    file_handle: GuestPtr,
-    _desired_access: u32,
-    object_attributes: GuestPtr,
-    _io_status_block: GuestPtr,
-    _share_access: u32,
-    _open_options: u32,
-) {
-    opening(cpu, file_handle, object_attributes);
-}
-
-#[on_syscall(NtOpenFile, return)]
-#[allow(clippy::too_many_arguments)]
-fn open_return(
-    cpu: &mut dyn Cpu,
-    _pc: u64,
-    file_handle: GuestPtr,
-    _desired_access: u32,
-    _object_attributes: GuestPtr,
-    _io_status_block: GuestPtr,
-    _share_access: u32,
-    _open_options: u32,
-    ret: Retval,
-) {
-    opened(cpu, file_handle, ret);
-}
-
-#[on_syscall(NtClose, return)]
-fn closed(cpu: &mut dyn Cpu, _pc: u64, handle: u64, ret: Retval) {
-    if !ret.is_error() {
-        let asid = cpu.asid();
-        with_files(|f| f.open.remove(&(asid, handle)));
-    }
-}
-
-#[on_syscall(NtReadFile, enter, profile = "windows7_x86")]
-#[allow(clippy::too_many_arguments)]
-fn reading(
-    cpu: &mut dyn Cpu,
-    pc: u64,
-    file_handle: u64,
-    _event: u64,
-    _apc_routine: GuestPtr,
-    _apc_context: GuestPtr,
-    _io_status_block: GuestPtr,
-    buffer: GuestPtr,
-    length: u32,
-    _byte_offset: GuestPtr,
-    _key: GuestPtr,
-) {
-    let asid = cpu.asid();
-    let name = with_files(|f| f.open.get(&(asid, file_handle)).cloned())
-        .unwrap_or_else(|| "<not opened in the trace>".into());
-    println!(
-        "{pc:#x}: NtReadFile(FileHandle={file_handle:#x} {name}, Buffer={buffer}, Length={length})"
-    );
-}
-
-#[on_syscall(NtReadFile, return, profile = "windows7_x86")]
-#[allow(clippy::too_many_arguments)]
-fn read_done(
-    cpu: &mut dyn Cpu,
-    _pc: u64,
-    _file_handle: u64,
-    _event: u64,
-    _apc_routine: GuestPtr,
-    _apc_context: GuestPtr,
-    io_status_block: GuestPtr,
-    buffer: GuestPtr,
-    _length: u32,
-    _byte_offset: GuestPtr,
-    _key: GuestPtr,
-    ret: Retval,
-) {
-    if ret.is_error() {
-        println!("  -> failed, NTSTATUS {:#x}", ret.value as u32);
-        return;
-    }
-    // IO_STATUS_BLOCK { Status; Information }: Information is the byte count.
-    let read = cpu.read_uint(io_status_block.addr() + 4, 4).unwrap_or(0);
-    match buffer.read_bytes(cpu, read as usize) {
-        Ok(data) => println!("  -> {read} bytes: {:?}", String::from_utf8_lossy(&data)),
-        Err(e) => println!("  -> {read} bytes ({e})"),
+impl Sink for Reads {
+    fn event(&mut self, record: &Record<'_>) -> io::Result<()> {
+        let e = record.event;
+        if e.ev != Phase::Return || e.syscall.as_deref() != Some("NtReadFile") {
+            return Ok(());
+        }
+        let arg = |name: &str| e.args.get(name);
+        let handle = arg("FileHandle").and_then(|h| h.uint).unwrap_or(0);
+        let file = arg("FileHandle")
+            .and_then(|h| h.object.clone())
+            .unwrap_or_else(|| "<not opened in the trace>".into());
+        let length = arg("Length").and_then(|l| l.uint).unwrap_or(0);
+        println!(
+            "{:#x}: NtReadFile(FileHandle={handle:#x} {file}, Length={length})",
+            e.pc
+        );
+        match &e.errno {
+            Some(err) => println!(
+                "  -> failed, {}",
+                err.name.as_deref().unwrap_or("unknown NTSTATUS")
+            ),
+            None => {
+                let data = arg("Buffer")
+                    .and_then(|b| b.bytes_data())
+                    .unwrap_or_default();
+                println!(
+                    "  -> {} bytes: {:?}",
+                    data.len(),
+                    String::from_utf8_lossy(&data)
+                );
+            }
+        }
+        Ok(())
     }
 }
 
@@ -202,8 +75,16 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    let mut engine = Engine::new(&profiles::windows7_x86::TABLE);
-    if let Err(e) = replay(&fixture, &mut engine) {
+    let Some(table) = profiles::by_name(&fixture.profile) else {
+        eprintln!(
+            "filereadmon: {path}: profile {} is not built in",
+            fixture.profile
+        );
+        return std::process::ExitCode::FAILURE;
+    };
+    let mut session = Session::new(Engine::new(table));
+    session.add_sink(Reads);
+    if let Err(e) = session.replay(&fixture) {
         eprintln!("filereadmon: {path}: {e}");
         return std::process::ExitCode::FAILURE;
     }

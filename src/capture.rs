@@ -14,12 +14,32 @@
 //! - `const char *const *` arrays (`argv`) as their strings, at most 32 of
 //!   them;
 //! - Windows `PWSTR`, `UNICODE_STRING` and `OBJECT_ATTRIBUTES` pointers as
-//!   their string;
+//!   their string (an `OBJECT_ATTRIBUTES` with a RootDirectory also with the
+//!   full name, as `object`); `HANDLE`s with the name of their object
+//!   ([`crate::windows_args::Handles`]); pointers to the structures of
+//!   `data/windows_args.txt` as their fields, at the enter when the call
+//!   reads them;
+//! - Windows outputs (the arguments the table marks `@out`/`@inout`) at a
+//!   successful return: a pointer to an integer as the integer it holds
+//!   (`PHANDLE`: the handle, with its name), to a structure of the data as
+//!   its fields (`IO_STATUS_BLOCK`), a buffer as its bytes up to the count
+//!   the call reports written (its `IO_STATUS_BLOCK.Information`, else an
+//!   out `ReturnLength`, else its length argument);
 //! - other pointers as addresses; memory that cannot be read as such.
 
 use crate::decode::{self, Kind};
 use crate::event::{ArgValue, Args};
-use syscalls2_core::{windows, ArgClass, ArgInfo, Cpu, CpuExt, Os, SyscallCtx, MAX_CSTR};
+use crate::windows_args::{self as wa, Handles};
+use syscalls2_core::{windows, ArgClass, ArgDir, ArgInfo, Cpu, CpuExt, Os, SyscallCtx, MAX_CSTR};
+
+/// Names of the out-argument in which a Windows call reports how many
+/// bytes it wrote to its buffer, when it has no `IO_STATUS_BLOCK`.
+const RETURN_LENGTH_NAMES: [&str; 4] = [
+    "ReturnLength",
+    "ResultLength",
+    "NumberOfBytesRead",
+    "NumberOfBytesWritten",
+];
 
 /// Names that mark an integer argument as the length of the buffer before it.
 const LENGTH_NAMES: [&str; 10] = [
@@ -56,9 +76,13 @@ impl Default for Capture {
     }
 }
 
-/// Whether the argument is read by the call: `const` (or a Windows `PC...` type).
+/// Whether the argument is read by the call: `const` (or a Windows `PC...`
+/// type), or marked so by the table's directions.
 pub fn is_input(a: &ArgInfo) -> bool {
-    a.ctype.starts_with("const ") || a.ctype.contains("PCVOID") || a.ctype.starts_with("PC")
+    a.dir == ArgDir::In
+        || a.ctype.starts_with("const ")
+        || a.ctype.contains("PCVOID")
+        || a.ctype.starts_with("PC")
 }
 
 /// The index of the integer argument that gives argument `i`'s length.
@@ -76,6 +100,11 @@ impl Capture {
     /// signal frame ([`decode::frame`]: `rt_sigreturn`'s) has it too, read
     /// at the stack pointer, as [`FRAME`].
     pub fn enter(&self, cpu: &mut dyn Cpu, ctx: &SyscallCtx) -> Args {
+        self.enter_with(cpu, ctx, &Handles::default())
+    }
+
+    /// [`Capture::enter`], naming Windows handles from `handles`.
+    pub fn enter_with(&self, cpu: &mut dyn Cpu, ctx: &SyscallCtx, handles: &Handles) -> Args {
         let Some(info) = ctx.info else {
             return Args(
                 ctx.args
@@ -104,6 +133,9 @@ impl Capture {
                             structure(cpu, ctx, name, ctx.args[i])
                         }
                         Some(Kind::InSigset) if ctx.args[i] != 0 => sigset(cpu, ctx, ctx.args[i]),
+                        _ if ctx.abi.os == Os::Windows => {
+                            self.windows_value(cpu, ctx, handles, a, ctx.args[i], length)
+                        }
                         _ => self.value(cpu, ctx, a, ctx.args[i], length),
                     };
                     (a.name.to_string(), value)
@@ -120,21 +152,29 @@ impl Capture {
     /// yet present at the enter (`readlink("/proc/self/exe", ..)` at a
     /// program's start) is read again.
     pub fn at_return(&self, cpu: &mut dyn Cpu, ctx: &SyscallCtx, args: &mut Args) {
+        self.at_return_with(cpu, ctx, args, &Handles::default());
+    }
+
+    /// [`Capture::at_return`], naming the Windows handles a call wrote from
+    /// `handles` (updated for this return first: [`Handles::ret`]).
+    pub fn at_return_with(
+        &self,
+        cpu: &mut dyn Cpu,
+        ctx: &SyscallCtx,
+        args: &mut Args,
+        handles: &Handles,
+    ) {
         let (Some(info), Some(ret)) = (ctx.info, ctx.retval) else {
             return;
         };
         if ctx.abi.os == Os::Windows {
+            if !ret.is_error() {
+                self.windows_outputs(cpu, ctx, args, handles);
+            }
             return;
         }
         let written = usize::try_from(ret.value).unwrap_or(0);
-        let mut values = args.0.iter_mut();
-        for (i, a) in info.args.iter().enumerate() {
-            if a.class == ArgClass::Varargs {
-                continue;
-            }
-            let Some((_, value)) = values.next() else {
-                return;
-            };
+        for (i, a, value) in captured(info.args, args) {
             let addr = ctx.args[i];
             if addr == 0 {
                 continue;
@@ -175,6 +215,103 @@ impl Capture {
                     *value = self.bytes(cpu, addr, written);
                 }
                 _ => {}
+            }
+        }
+    }
+
+    /// A Windows argument at the enter: handles with their names, the
+    /// structures of the data file the call reads, else as any argument.
+    fn windows_value(
+        &self,
+        cpu: &mut dyn Cpu,
+        ctx: &SyscallCtx,
+        handles: &Handles,
+        a: &ArgInfo,
+        v: u64,
+        length: Option<usize>,
+    ) -> ArgValue {
+        if wa::is_handle(a) {
+            let mut value = ArgValue::uint(v);
+            value.object = handles.name(ctx.asid, v).map(String::from);
+            return value;
+        }
+        let mut value = self.value(cpu, ctx, a, v, length);
+        if v == 0 || a.class != ArgClass::StructPtr {
+            return value;
+        }
+        if a.pointee == "OBJECT_ATTRIBUTES" {
+            let full = handles.object_name(cpu, ctx, v);
+            if full.as_deref() != value.str.as_deref() {
+                value.object = full;
+            }
+        } else if a.dir != ArgDir::Out && a.pointee != "UNICODE_STRING" {
+            if let Some(s) = wa::structure(a.pointee) {
+                value = fields_at(cpu, ctx, handles, s, v);
+            }
+        }
+        value
+    }
+
+    /// What a Windows call wrote through its `@out`/`@inout` arguments.
+    fn windows_outputs(
+        &self,
+        cpu: &mut dyn Cpu,
+        ctx: &SyscallCtx,
+        args: &mut Args,
+        handles: &Handles,
+    ) {
+        let Some(info) = ctx.info else { return };
+        let written_arg = |i: usize| info.args[i].dir.is_written() && ctx.args[i] != 0;
+        // The bytes it reports written: IO_STATUS_BLOCK.Information, else *ReturnLength.
+        let iosb = (0..info.args.len())
+            .find(|&i| written_arg(i) && info.args[i].pointee == "IO_STATUS_BLOCK")
+            .and_then(|i| {
+                let s = wa::structure("IO_STATUS_BLOCK")?;
+                let f = *s.layout(ctx.abi).get(1)?;
+                cpu.read_uint(ctx.args[i].wrapping_add(f.offset), f.size)
+                    .ok()
+            });
+        let reported = iosb.or_else(|| {
+            (0..info.args.len())
+                .find(|&i| written_arg(i) && RETURN_LENGTH_NAMES.contains(&info.args[i].name))
+                .and_then(|i| {
+                    let bits = match info.args[i].pointee_class? {
+                        ArgClass::Int { bits, .. } => bits,
+                        _ => return None,
+                    };
+                    cpu.read_uint(ctx.args[i], usize::from(bits / 8)).ok()
+                })
+        });
+        for (i, a, value) in captured(info.args, args) {
+            if !written_arg(i) {
+                continue;
+            }
+            let addr = ctx.args[i];
+            if let Some(ArgClass::Int { signed, bits }) = a.pointee_class {
+                *value = match cpu.read_uint(addr, usize::from(bits / 8)) {
+                    Ok(raw) => {
+                        let shift = 64 - u32::from(bits);
+                        let v = if signed {
+                            ((raw << shift) as i64) >> shift
+                        } else {
+                            raw as i64
+                        };
+                        let mut out = ArgValue::ints(addr, vec![v]);
+                        if a.pointee == "HANDLE" {
+                            out.object = handles.name(ctx.asid, raw).map(String::from);
+                        }
+                        out
+                    }
+                    Err(_) => ArgValue::unreadable(addr),
+                };
+            } else if let Some(s) =
+                wa::structure(a.pointee).filter(|_| a.class == ArgClass::StructPtr)
+            {
+                *value = fields_at(cpu, ctx, handles, s, addr);
+            } else if let Some(j) = length_of(info.args, i) {
+                let length = ctx.args[j] as usize;
+                let n = reported.map_or(length, |r| (r as usize).min(length));
+                *value = self.bytes(cpu, addr, n);
             }
         }
     }
@@ -256,6 +393,37 @@ impl Capture {
         }
         ArgValue::array(addr, &out, true)
     }
+}
+
+/// Each argument with its index and the value captured at the enter
+/// (varargs have none).
+fn captured<'a>(
+    infos: &'static [ArgInfo],
+    args: &'a mut Args,
+) -> impl Iterator<Item = (usize, &'static ArgInfo, &'a mut ArgValue)> {
+    infos
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| a.class != ArgClass::Varargs)
+        .zip(args.0.iter_mut())
+        .map(|((i, a), (_, v))| (i, a, v))
+}
+
+/// The Windows structure `s` at `addr` as its fields.
+fn fields_at(
+    cpu: &mut dyn Cpu,
+    ctx: &SyscallCtx,
+    handles: &Handles,
+    s: &wa::Struct,
+    addr: u64,
+) -> ArgValue {
+    wa::read_struct(cpu, ctx, handles, s, addr).map_or(ArgValue::unreadable(addr), |fields| {
+        ArgValue {
+            ptr: Some(addr),
+            fields: Some(fields),
+            ..ArgValue::default()
+        }
+    })
 }
 
 /// The fields strace prints of the structure `name` at `addr`, as the

@@ -225,7 +225,8 @@ impl<'de> Deserialize<'de> for Args {
 /// - an array of strings (`argv`): `{"ptr": .., "array": ["sh", "-c"], "truncated": false}`;
 /// - integers it points to (a wait status, two fds): `{"ptr": .., "ints": [3, 4]}`;
 /// - a structure it points to: `{"ptr": .., "fields": {"tv_sec": {"uint": 15}, "tv_nsec": {"uint": 785}}}`;
-/// - memory that could not be read: `{"ptr": .., "unreadable": true}`.
+/// - memory that could not be read: `{"ptr": .., "unreadable": true}`;
+/// - a Windows handle with the name of its object: `{"uint": 124, "object": "\\??\\C:\\x.txt"}`.
 ///
 /// A reader picks the member it wants (`args.filename.str` in DuckDB).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -264,6 +265,12 @@ pub struct ArgValue {
     /// The memory at `ptr` could not be read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unreadable: Option<bool>,
+    /// The object a Windows handle refers to, as the call that created it
+    /// named it (`\\??\\C:\\Users\\alice\\secret.txt`, `pid:1234`): for a handle
+    /// argument, for the handle a call wrote through an out-pointer, and for
+    /// an `OBJECT_ATTRIBUTES` the full name (after its RootDirectory's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object: Option<String>,
 }
 
 impl ArgValue {

@@ -46,6 +46,7 @@ pub mod event;
 pub mod options;
 pub mod session;
 pub mod strace;
+pub mod windows_args;
 
 pub use syscalls2_core::*;
 pub use syscalls2_macros::{on_syscall, syscall_table};

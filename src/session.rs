@@ -605,6 +605,8 @@ struct Trace {
     filter: Filter,
     introspect: Box<dyn Introspect>,
     capture: Capture,
+    /// Windows handle names, from every call (traced or not).
+    handles: crate::windows_args::Handles,
     sinks: Vec<Box<dyn Sink>>,
     start: Instant,
     open: HashMap<u64, Open>,
@@ -675,7 +677,7 @@ impl Trace {
             ppid: p.and_then(|p| p.ppid),
             comm: p.and_then(|p| p.comm.clone()),
             attribution: p.map(|p| p.source.name().to_string()),
-            args: self.capture.enter(cpu, ctx),
+            args: self.capture.enter_with(cpu, ctx, &self.handles),
             ret: None,
             errno: None,
             duration_ns: None,
@@ -701,6 +703,9 @@ impl Observer for Trace {
             }
             self.renames.insert(ctx.seq, name);
         }
+        if ctx.abi.os == Os::Windows {
+            self.handles.enter(cpu, ctx);
+        }
         let (traced, process) = self.admit(cpu, ctx);
         self.traced_now = traced;
         if !self.traced_now {
@@ -723,6 +728,9 @@ impl Observer for Trace {
             if ctx.retval.is_some_and(|r| !r.is_error()) {
                 self.introspect.renamed(ctx, &name);
             }
+        }
+        if ctx.abi.os == Os::Windows {
+            self.handles.ret(cpu, ctx);
         }
         let double = ctx.info.is_some_and(|i| i.returns.double_return);
         let failed = ctx.retval.is_some_and(|r| r.is_error());
@@ -750,7 +758,8 @@ impl Observer for Trace {
             self.open.remove(&ctx.seq);
         }
         let ts = self.now();
-        self.capture.at_return(cpu, ctx, &mut event.args);
+        self.capture
+            .at_return_with(cpu, ctx, &mut event.args, &self.handles);
         let retval = ctx.retval.unwrap_or(syscalls2_core::Retval::linux(0));
         event.ev = Phase::Return;
         event.duration_ns = Some(ts.saturating_sub(event.ts));
@@ -800,6 +809,7 @@ impl Observer for Trace {
 
     fn dropped(&mut self, seq: u64, _why: Dropped) {
         self.open.remove(&seq);
+        self.handles.dropped(seq);
     }
 }
 
@@ -836,6 +846,7 @@ impl Session {
                 filter: Filter::default(),
                 introspect: Box::new(Attribution::default()),
                 capture: Capture::default(),
+                handles: crate::windows_args::Handles::default(),
                 sinks: Vec::new(),
                 start: Instant::now(),
                 open: HashMap::new(),
@@ -1108,6 +1119,65 @@ pub(crate) mod tests {
         if let Some(e) = err {
             assert!(e.name.as_deref().is_some_and(|n| n.starts_with("STATUS_")));
         }
+    }
+
+    /// The handle NtCreateFile writes is named by its OBJECT_ATTRIBUTES;
+    /// NtReadFile on it shows that name, its IO_STATUS_BLOCK and the bytes
+    /// read (Information of them); NtClose still names it (the fixture is
+    /// hand-written, see its `source`).
+    #[test]
+    fn windows_handles_carry_their_names_and_outputs_are_read_at_return() {
+        let f = fixture("windows7_x86_filereadmon.json");
+        let (events, _) = replay(&f, Filter::default());
+        let returns: Vec<&Event> = events.iter().filter(|e| e.ev == Phase::Return).collect();
+        let secret = r"\??\C:\Users\alice\secret.txt";
+        let create = returns[0];
+        assert_eq!(create.name.as_deref(), Some("NtCreateFile"));
+        let handle = create.args.get("FileHandle").unwrap();
+        assert_eq!(handle.ints.as_deref(), Some(&[124][..]));
+        assert_eq!(handle.object.as_deref(), Some(secret));
+        let read = returns[1];
+        assert_eq!(
+            read.args.get("FileHandle").unwrap().object.as_deref(),
+            Some(secret)
+        );
+        let iosb = read
+            .args
+            .get("IoStatusBlock")
+            .unwrap()
+            .fields
+            .as_ref()
+            .unwrap();
+        assert_eq!(iosb.get("Information").unwrap().uint, Some(11));
+        assert_eq!(
+            read.args.get("Buffer").unwrap().bytes_data().unwrap(),
+            b"top secret\n"
+        );
+        let info = |e: &Event| profiles::by_name(&e.profile).unwrap().by_number(e.no);
+        let line = crate::strace::Strace::default()
+            .line(read, info(read), read_abi(read))
+            .unwrap();
+        assert!(
+            line.contains(&format!(
+                "NtReadFile(124<{secret}>, 0, NULL, NULL, {{Status=STATUS_SUCCESS, Information=11}}, \"top secret\\n\", 512,"
+            )),
+            "{line}"
+        );
+        let close = returns[2];
+        assert_eq!(
+            close.args.get("Handle").unwrap().object.as_deref(),
+            Some(secret)
+        );
+        // Handles no call in the trace opened (153, 125) show no name.
+        for later in &returns[3..] {
+            for (_, v) in later.args.iter() {
+                assert!(v.object.is_none(), "{later:?}");
+            }
+        }
+    }
+
+    fn read_abi(e: &Event) -> syscalls2_core::Abi {
+        profiles::by_name(&e.profile).unwrap().abi
     }
 
     #[test]

@@ -327,7 +327,30 @@ impl Strace {
                 }
             );
         }
-        match (v.int, v.uint, v.ptr) {
+        if let Some(fields) = &v.fields {
+            let layout = info.and_then(|a| crate::windows_args::structure(a.pointee));
+            let parts: Vec<String> = fields
+                .iter()
+                .map(|(name, f)| {
+                    let status = layout.is_some_and(|l| {
+                        l.fields.iter().any(|d| {
+                            d.name == name && d.kind == crate::windows_args::FieldKind::Status
+                        })
+                    });
+                    format!("{name}={}", self.field(f, status, os))
+                })
+                .collect();
+            return format!("{{{}}}", parts.join(", "));
+        }
+        let named = |text: String| match &v.object {
+            Some(o) => format!("{text}<{o}>"),
+            None => text,
+        };
+        if let Some(ints) = &v.ints {
+            let items: Vec<String> = ints.iter().map(|i| named(i.to_string())).collect();
+            return format!("[{}]", items.join(", "));
+        }
+        named(match (v.int, v.uint, v.ptr) {
             (Some(i), _, _) => i.to_string(),
             // Windows masks and flags (ACCESS_MASK) in hex, as its tools print them.
             (_, Some(u), _) if os == Os::Windows && u >= 0x10000 => format!("{u:#x}"),
@@ -335,6 +358,18 @@ impl Strace {
             (_, _, Some(0)) => "NULL".into(),
             (_, _, Some(p)) => format!("{p:#x}"),
             _ => "?".into(),
+        })
+    }
+
+    /// A field of a Windows structure: an NTSTATUS (`status`) by its name,
+    /// the rest as any argument.
+    fn field(&self, v: &ArgValue, status: bool, os: Os) -> String {
+        match v.int.map(|i| i as u32) {
+            Some(s) if status => match errno::ntstatus_by_value(errno::tables::NTSTATUS, s) {
+                Some(n) => n.name.to_string(),
+                None => format!("{s:#x}"),
+            },
+            _ => self.arg(v, None, os),
         }
     }
 }

@@ -263,20 +263,32 @@ fn mips_n64_and_n32() {
     );
 }
 
-fn windows_lines(path: &str, handle: &str) -> Vec<String> {
+/// The x86 fixtures' open, read and close: the handle NtCreateFile wrote
+/// (`[124<NAME>]`), then named wherever it is used; what NtReadFile wrote
+/// (`read`: its IO_STATUS_BLOCK and buffer) read at its return.
+fn windows_lines(path: &str, handle: &str, read: &str) -> Vec<String> {
+    // The path as strace shows a wide string (escaped) and as a handle's name.
+    let name = path.replace("\\\\", "\\");
     let create = format!(
-        "[0x11000] NtCreateFile(0x12f000, 0x80100080, L\"{path}\", 0x12f040, NULL, 128, 1, 1, 96, NULL, 0) = 0x0 STATUS_SUCCESS"
+        "[0x11000] NtCreateFile([{handle}<{name}>], 0x80100080, L\"{path}\", 0x12f040, NULL, 128, 1, 1, 96, NULL, 0) = 0x0 STATUS_SUCCESS"
     );
     vec![
         create,
-        format!("[0x11000] NtReadFile({handle}, 0, NULL, NULL, 0x12f040, 0x150000, 512, NULL, NULL) = 0x0 STATUS_SUCCESS"),
-        format!("[0x11000] NtClose({handle}) = 0x0 STATUS_SUCCESS"),
+        format!("[0x11000] NtReadFile({handle}<{name}>, 0, NULL, NULL, {read}, 512, NULL, NULL) = 0x0 STATUS_SUCCESS"),
+        format!("[0x11000] NtClose({handle}<{name}>) = 0x0 STATUS_SUCCESS"),
     ]
 }
 
+/// What the x86 fixtures' NtReadFile read.
+const SECRET: &str = "{Status=STATUS_SUCCESS, Information=11}, \"top secret\\n\"";
+
 #[test]
 fn windows_x86_sysenter_profiles() {
-    let mut seven = windows_lines("\\\\??\\\\C:\\\\Users\\\\alice\\\\secret.txt", "124");
+    let mut seven = windows_lines(
+        "\\\\??\\\\C:\\\\Users\\\\alice\\\\secret.txt",
+        "124",
+        SECRET,
+    );
     seven.push("[0x11000] NtReadFile(153, 0, NULL, NULL, 0x12f040, 0x150000, 512, NULL, NULL) = 0xc0000008 STATUS_INVALID_HANDLE".into());
     let mut seven_run = seven.clone();
     // NtContinue resumes the thread elsewhere: retired at the thread's next
@@ -287,10 +299,10 @@ fn windows_x86_sysenter_profiles() {
     assert_eq!(r.lines, seven_run);
     assert!(r.pending.is_empty(), "{:?}", r.pending);
     assert_eq!(r.stats.exec_succeeded, 1);
-    let mut xp2 = windows_lines("\\\\??\\\\C:\\\\boot.ini", "124");
+    let mut xp2 = windows_lines("\\\\??\\\\C:\\\\boot.ini", "124", SECRET);
     xp2.push(seven[3].clone());
     assert_eq!(lines("windowsxp_sp2_x86.json"), xp2);
-    let mut xp3 = windows_lines("\\\\??\\\\C:\\\\WINDOWS\\\\system.ini", "124");
+    let mut xp3 = windows_lines("\\\\??\\\\C:\\\\WINDOWS\\\\system.ini", "124", SECRET);
     xp3.push(seven[3].clone());
     assert_eq!(lines("windowsxp_sp3_x86.json"), xp3);
 }
@@ -299,7 +311,7 @@ fn windows_x86_sysenter_profiles() {
 fn windows2000_int2e() {
     assert_eq!(
         lines("windows2000_x86.json"),
-        windows_lines("\\\\??\\\\C:\\\\autoexec.bat", "124")
+        windows_lines("\\\\??\\\\C:\\\\autoexec.bat", "124", SECRET)
     );
 }
 
@@ -307,9 +319,9 @@ fn windows2000_int2e() {
 fn windows_x64_register_and_stack_arguments() {
     let expect = |path: &str| {
         vec![
-            format!("[0x11000] NtCreateFile(0x2ff000, 0x80100080, L\"{path}\", 0x2ff080, NULL, 128, 1, 1, 96, NULL, 0) = 0x0 STATUS_SUCCESS"),
-            "[0x11000] NtReadFile(452, 0, NULL, NULL, 0x2ff080, 0x350000, 4096, NULL, NULL) = 0x0 STATUS_SUCCESS".to_string(),
-            "[0x11000] NtClose(452) = 0x0 STATUS_SUCCESS".to_string(),
+            format!("[0x11000] NtCreateFile([452<{}>], 0x80100080, L\"{path}\", 0x2ff080, NULL, 128, 1, 1, 96, NULL, 0) = 0x0 STATUS_SUCCESS", path.replace("\\\\", "\\")),
+            format!("[0x11000] NtReadFile(452<{}>, 0, NULL, NULL, {SECRET}, 4096, NULL, NULL) = 0x0 STATUS_SUCCESS", path.replace("\\\\", "\\")),
+            format!("[0x11000] NtClose(452<{}>) = 0x0 STATUS_SUCCESS", path.replace("\\\\", "\\")),
         ]
     };
     assert_eq!(

@@ -1,0 +1,451 @@
+//! What Windows syscall arguments point to, and which object each handle
+//! is: the structures of `data/windows_args.txt` laid out per ABI, and a
+//! per-process handle table built from the calls that create, duplicate
+//! and close handles, so a handle prints as strace `-y` prints an fd,
+//! `124<\??\C:\Users\alice\secret.txt>`.
+//!
+//! Nothing here names a syscall: which arguments a call writes is in its
+//! table (`// @out`, from phnt's SAL annotations), what a pointer points to
+//! is its type, and the two handle rules (`close`, `dup`) are data.
+//!
+//! ```
+//! use syscalls2::windows_args::structure;
+//! use syscalls2::abi::{windows_x64, windows_x86};
+//! let iosb = structure("IO_STATUS_BLOCK").unwrap();
+//! // Information follows a pointer-sized union.
+//! assert_eq!(iosb.layout(windows_x86::ABI)[1].offset, 4);
+//! assert_eq!(iosb.layout(windows_x64::ABI)[1].offset, 8);
+//! ```
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+use syscalls2_core::{windows, Abi, ArgDir, ArgInfo, Cpu, CpuExt, MemError, SyscallCtx};
+
+/// The data file, compiled in.
+const DATA: &str = include_str!("../data/windows_args.txt");
+
+/// How a structure field is read and shown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FieldKind {
+    /// An unsigned integer of this many bytes.
+    Uint(usize),
+    /// A signed integer of this many bytes.
+    Int(usize),
+    /// A pointer-sized address (`PVOID`).
+    Ptr,
+    /// A pointer-sized count or id (`ULONG_PTR`, CLIENT_ID's ids).
+    Size,
+    /// A pointer-sized `HANDLE`, shown with its name.
+    Handle,
+    /// An `NTSTATUS` in a pointer-sized union (`IO_STATUS_BLOCK.Status`).
+    Status,
+    /// A `PUNICODE_STRING`, shown as its string.
+    Ustr,
+}
+
+/// A field of a [`Struct`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FieldDef {
+    /// Its name (`Information`).
+    pub name: &'static str,
+    /// Its kind.
+    pub kind: FieldKind,
+}
+
+/// A structure of the data file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Struct {
+    /// Its name (`IO_STATUS_BLOCK`).
+    pub name: &'static str,
+    /// Its fields in order.
+    pub fields: Vec<FieldDef>,
+}
+
+/// A field placed for an ABI.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Placed {
+    /// The field.
+    pub def: FieldDef,
+    /// Its offset in bytes.
+    pub offset: u64,
+    /// Its size in bytes (what is read).
+    pub size: usize,
+}
+
+impl Struct {
+    /// The fields with their offsets on `abi`: natural alignment, pointers
+    /// of the ABI's size.
+    pub fn layout(&self, abi: Abi) -> Vec<Placed> {
+        let p = usize::from(abi.pointer_bits / 8);
+        let mut offset = 0usize;
+        self.fields
+            .iter()
+            .map(|&def| {
+                let (size, align, read) = match def.kind {
+                    FieldKind::Uint(n) | FieldKind::Int(n) => (n, n, n),
+                    FieldKind::Ptr | FieldKind::Size | FieldKind::Handle | FieldKind::Ustr => {
+                        (p, p, p)
+                    }
+                    FieldKind::Status => (p, p, 4),
+                };
+                offset = offset.div_ceil(align) * align;
+                let placed = Placed {
+                    def,
+                    offset: offset as u64,
+                    size: read,
+                };
+                offset += size;
+                placed
+            })
+            .collect()
+    }
+}
+
+/// What a call does with a handle argument.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HandleRule {
+    /// Closes it when the call succeeds.
+    Close,
+    /// The handle written through it is the object `source` is, when
+    /// `source_process` and `target_process` are the calling process.
+    Dup {
+        /// The argument holding the source handle.
+        source: &'static str,
+        /// The argument holding the source process handle.
+        source_process: &'static str,
+        /// The argument holding the target process handle.
+        target_process: &'static str,
+    },
+}
+
+/// The parsed data file.
+#[derive(Debug, Default)]
+pub struct Data {
+    /// The structures.
+    pub structs: Vec<Struct>,
+    /// (syscall, argument, rule).
+    pub rules: Vec<(&'static str, &'static str, HandleRule)>,
+}
+
+/// Parses the data file's text; an error names the line.
+pub fn parse(text: &'static str) -> Result<Data, String> {
+    let mut data = Data::default();
+    for (i, line) in text.lines().enumerate() {
+        let words: Vec<&'static str> = line.split_whitespace().collect();
+        let err = |m: &str| format!("data/windows_args.txt:{}: {m}: {line:?}", i + 1);
+        match words.as_slice() {
+            [] => {}
+            [w, ..] if w.starts_with('#') => {}
+            ["struct", name, fields @ ..] if !fields.is_empty() => {
+                let fields = fields
+                    .iter()
+                    .map(|f| {
+                        let (name, kind) = f.split_once(':').ok_or_else(|| err("FIELD:KIND"))?;
+                        let kind = match kind {
+                            "u16" => FieldKind::Uint(2),
+                            "u32" => FieldKind::Uint(4),
+                            "i32" => FieldKind::Int(4),
+                            "i64" => FieldKind::Int(8),
+                            "ptr" => FieldKind::Ptr,
+                            "size" => FieldKind::Size,
+                            "handle" => FieldKind::Handle,
+                            "status" => FieldKind::Status,
+                            "ustr" => FieldKind::Ustr,
+                            _ => return Err(err(&format!("unknown kind {kind:?}"))),
+                        };
+                        Ok(FieldDef { name, kind })
+                    })
+                    .collect::<Result<_, _>>()?;
+                data.structs.push(Struct { name, fields });
+            }
+            [calls, arg, "close"] => {
+                for c in calls.split(',') {
+                    data.rules.push((c, arg, HandleRule::Close));
+                }
+            }
+            [calls, arg, "dup", source, source_process, target_process] => {
+                for c in calls.split(',') {
+                    let rule = HandleRule::Dup {
+                        source,
+                        source_process,
+                        target_process,
+                    };
+                    data.rules.push((c, arg, rule));
+                }
+            }
+            _ => return Err(err("not a struct or handle rule")),
+        }
+    }
+    Ok(data)
+}
+
+static DATA_PARSED: LazyLock<Data> = LazyLock::new(|| {
+    // The file is compiled in and a unit test parses it: an error here is
+    // a build of a broken file, reported in full.
+    parse(DATA).unwrap_or_else(|e| panic!("{e}"))
+});
+
+/// The structure `name` of the data file.
+pub fn structure(name: &str) -> Option<&'static Struct> {
+    DATA_PARSED.structs.iter().find(|s| s.name == name)
+}
+
+/// The handle rule of `syscall`'s argument `arg`.
+pub fn rule(syscall: &str, arg: &str) -> Option<HandleRule> {
+    DATA_PARSED
+        .rules
+        .iter()
+        .find(|(s, a, _)| *s == syscall && *a == arg)
+        .map(|&(_, _, r)| r)
+}
+
+/// Whether an argument is a handle by value (`HANDLE`).
+pub fn is_handle(a: &ArgInfo) -> bool {
+    a.ctype == "HANDLE"
+}
+
+/// The pseudo-handle of the calling process, `NtCurrentProcess()`, at the ABI's width.
+fn current_process(abi: Abi) -> u64 {
+    if abi.pointer_bits >= 64 {
+        u64::MAX
+    } else {
+        u64::from(u32::MAX)
+    }
+}
+
+/// The most handles a table keeps (the oldest entries go first when a
+/// guest opens more without closing; their names are then unknown).
+pub const MAX_HANDLES: usize = 1 << 16;
+
+/// Handle names per address space, from what the calls did.
+#[derive(Debug, Default)]
+pub struct Handles {
+    names: HashMap<(u64, u64), String>,
+    order: std::collections::VecDeque<(u64, u64)>,
+    /// Calls in flight that will write a handle: seq -> (address, name).
+    pending: HashMap<u64, Vec<(u64, String)>>,
+}
+
+impl Handles {
+    /// The name of `handle` in address space `asid`, if a call named it.
+    pub fn name(&self, asid: u64, handle: u64) -> Option<&str> {
+        self.names.get(&(asid, handle)).map(String::as_str)
+    }
+
+    fn insert(&mut self, asid: u64, handle: u64, name: String) {
+        if self.names.insert((asid, handle), name).is_none() {
+            self.order.push_back((asid, handle));
+            if self.order.len() > MAX_HANDLES {
+                if let Some(old) = self.order.pop_front() {
+                    self.names.remove(&old);
+                }
+            }
+        }
+    }
+
+    /// The full name an `OBJECT_ATTRIBUTES` at `addr` gives: its
+    /// RootDirectory's name (when set and known), `\`, its ObjectName.
+    pub fn object_name(&self, cpu: &mut dyn Cpu, ctx: &SyscallCtx, addr: u64) -> Option<String> {
+        let name = windows::object_attributes_name(cpu, ctx.abi, addr).ok()?;
+        let root = structure("OBJECT_ATTRIBUTES")?
+            .layout(ctx.abi)
+            .into_iter()
+            .find(|f| f.def.kind == FieldKind::Handle)
+            .and_then(|f| cpu.read_uint(addr.wrapping_add(f.offset), f.size).ok())
+            .unwrap_or(0);
+        match self.name(ctx.asid, root) {
+            Some(r) if root != 0 => Some(format!("{}\\{name}", r.trim_end_matches('\\'))),
+            _ => Some(name),
+        }
+    }
+
+    /// At a call's enter: the names of the handles it will write, by the
+    /// address it writes each to.
+    pub fn enter(&mut self, cpu: &mut dyn Cpu, ctx: &SyscallCtx) {
+        let Some(info) = ctx.info else { return };
+        let value = |name: &str| {
+            info.args
+                .iter()
+                .position(|a| a.name == name)
+                .map(|i| ctx.args[i])
+        };
+        let mut out = Vec::new();
+        for (i, a) in info.args.iter().enumerate() {
+            if a.dir != ArgDir::Out || a.pointee != "HANDLE" || ctx.args[i] == 0 {
+                continue;
+            }
+            let name = match rule(info.name, a.name) {
+                Some(HandleRule::Dup {
+                    source,
+                    source_process,
+                    target_process,
+                }) => {
+                    let me = current_process(ctx.abi);
+                    let local =
+                        value(source_process) == Some(me) && value(target_process) == Some(me);
+                    value(source)
+                        .filter(|_| local)
+                        .and_then(|h| self.name(ctx.asid, h))
+                        .map(String::from)
+                }
+                _ => self.named_by(cpu, ctx),
+            };
+            if let Some(name) = name {
+                out.push((ctx.args[i], name));
+            }
+        }
+        if !out.is_empty() {
+            self.pending.insert(ctx.seq, out);
+        }
+    }
+
+    /// What names the handles a call creates: its OBJECT_ATTRIBUTES, else its CLIENT_ID.
+    fn named_by(&self, cpu: &mut dyn Cpu, ctx: &SyscallCtx) -> Option<String> {
+        let info = ctx.info?;
+        let arg = |pointee: &str| {
+            info.args
+                .iter()
+                .position(|a| a.pointee == pointee)
+                .map(|i| ctx.args[i])
+                .filter(|&p| p != 0)
+        };
+        if let Some(oa) = arg("OBJECT_ATTRIBUTES") {
+            if let Some(name) = self.object_name(cpu, ctx, oa).filter(|n| !n.is_empty()) {
+                return Some(name);
+            }
+        }
+        let cid = arg("CLIENT_ID")?;
+        let layout = structure("CLIENT_ID")?.layout(ctx.abi);
+        let read =
+            |cpu: &mut dyn Cpu, f: &Placed| cpu.read_uint(cid.wrapping_add(f.offset), f.size);
+        let (process, thread) = (
+            read(cpu, layout.first()?).ok()?,
+            read(cpu, layout.get(1)?).ok()?,
+        );
+        match (process, thread) {
+            (_, t) if t != 0 => Some(format!("tid:{t}")),
+            (p, _) if p != 0 => Some(format!("pid:{p}")),
+            _ => None,
+        }
+    }
+
+    /// At a call's return: the handles it wrote get their names, the one
+    /// it closed loses its. Call it before the return's arguments are captured.
+    pub fn ret(&mut self, cpu: &mut dyn Cpu, ctx: &SyscallCtx) {
+        let pending = self.pending.remove(&ctx.seq);
+        let (Some(info), Some(ret)) = (ctx.info, ctx.retval) else {
+            return;
+        };
+        if ret.is_error() {
+            return;
+        }
+        let width = usize::from(ctx.abi.pointer_bits / 8);
+        for (addr, name) in pending.into_iter().flatten() {
+            if let Ok(h) = cpu.read_uint(addr, width) {
+                self.insert(ctx.asid, h, name);
+            }
+        }
+        for (i, a) in info.args.iter().enumerate() {
+            if rule(info.name, a.name) == Some(HandleRule::Close) {
+                let key = (ctx.asid, ctx.args[i]);
+                if self.names.remove(&key).is_some() {
+                    self.order.retain(|k| *k != key);
+                }
+            }
+        }
+    }
+
+    /// Forgets what a call dropped by the engine would have written.
+    pub fn dropped(&mut self, seq: u64) {
+        self.pending.remove(&seq);
+    }
+}
+
+/// Reads the structure `s` at `addr` as named values: integers, handles
+/// with their names in `handles`, strings.
+pub fn read_struct(
+    cpu: &mut dyn Cpu,
+    ctx: &SyscallCtx,
+    handles: &Handles,
+    s: &Struct,
+    addr: u64,
+) -> Result<crate::event::Args, MemError> {
+    use crate::event::ArgValue;
+    let mut out = Vec::new();
+    for f in s.layout(ctx.abi) {
+        let at = addr.wrapping_add(f.offset);
+        let raw = cpu.read_uint(at, f.size)?;
+        let value = match f.def.kind {
+            FieldKind::Int(n) => {
+                let shift = 64 - 8 * n as u32;
+                ArgValue::int(((raw << shift) as i64) >> shift)
+            }
+            FieldKind::Status => ArgValue::int(i64::from(raw as u32 as i32)),
+            FieldKind::Handle => {
+                let mut v = ArgValue::uint(raw);
+                v.object = handles.name(ctx.asid, raw).map(String::from);
+                v
+            }
+            FieldKind::Ustr if raw != 0 => windows::unicode_string(cpu, ctx.abi, raw)
+                .map_or(ArgValue::unreadable(raw), |t| {
+                    ArgValue::string(raw, t.as_bytes(), false)
+                }),
+            FieldKind::Ustr | FieldKind::Ptr => ArgValue::ptr(raw),
+            FieldKind::Uint(_) | FieldKind::Size => ArgValue::uint(raw),
+        };
+        out.push((f.def.name.to_string(), value));
+    }
+    Ok(crate::event::Args(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use syscalls2_core::abi::{windows_x64, windows_x86};
+
+    #[test]
+    fn the_data_file_parses_and_lays_out_as_the_ddk() {
+        let data = parse(DATA).unwrap();
+        assert!(data.structs.len() >= 5);
+        let oa = structure("OBJECT_ATTRIBUTES").unwrap();
+        let offsets = |abi| oa.layout(abi).iter().map(|f| f.offset).collect::<Vec<_>>();
+        // ntdef.h: Length, RootDirectory, ObjectName, Attributes, SD, SQOS.
+        assert_eq!(offsets(windows_x86::ABI), vec![0, 4, 8, 12, 16, 20]);
+        assert_eq!(offsets(windows_x64::ABI), vec![0, 8, 16, 24, 32, 40]);
+        let us = structure("UNICODE_STRING")
+            .unwrap()
+            .layout(windows_x64::ABI);
+        assert_eq!(us[2].offset, 8);
+        assert_eq!(rule("NtClose", "Handle"), Some(HandleRule::Close));
+        assert!(matches!(
+            rule("NtDuplicateObject", "TargetHandle"),
+            Some(HandleRule::Dup {
+                source: "SourceHandle",
+                ..
+            })
+        ));
+        assert!(parse("struct X a:u8\n").is_err());
+        assert!(parse("NtClose Handle frobnicate\n").is_err());
+    }
+
+    /// Every rule names a call and arguments of the bundled Windows tables.
+    #[test]
+    fn rules_name_real_arguments() {
+        let table = syscalls2_profiles::by_name("windows7_x86").unwrap();
+        for (call, arg, r) in &parse(DATA).unwrap().rules {
+            let info = table.by_name(call).unwrap_or_else(|| panic!("no {call}"));
+            let mut names = vec![*arg];
+            if let HandleRule::Dup {
+                source,
+                source_process,
+                target_process,
+            } = r
+            {
+                names.extend([*source, *source_process, *target_process]);
+            }
+            for n in names {
+                assert!(info.args.iter().any(|a| a.name == n), "{call} has no {n}");
+            }
+        }
+    }
+}
