@@ -428,6 +428,139 @@ mod tests {
         assert!(parse("NtClose Handle frobnicate\n").is_err());
     }
 
+    /// Guest memory as a map, for the handle table's reads.
+    struct Mem(HashMap<u64, u8>, u64);
+
+    impl Mem {
+        fn put(&mut self, addr: u64, bytes: &[u8]) {
+            for (i, b) in bytes.iter().enumerate() {
+                self.0.insert(addr + i as u64, *b);
+            }
+        }
+        fn put32(&mut self, addr: u64, v: u32) {
+            self.put(addr, &v.to_le_bytes());
+        }
+        /// An OBJECT_ATTRIBUTES (x86) at `addr` naming `name` under `root`.
+        fn object_attributes(&mut self, addr: u64, root: u32, name: &str) {
+            let wide: Vec<u8> = name.encode_utf16().flat_map(u16::to_le_bytes).collect();
+            self.put32(addr, 24);
+            self.put32(addr + 4, root);
+            self.put32(addr + 8, (addr + 0x20) as u32);
+            self.put(addr + 0x20, &(wide.len() as u16).to_le_bytes());
+            self.put(addr + 0x22, &(wide.len() as u16).to_le_bytes());
+            self.put32(addr + 0x24, (addr + 0x40) as u32);
+            self.put(addr + 0x40, &wide);
+        }
+    }
+
+    impl Cpu for Mem {
+        fn reg(&mut self, _: syscalls2_core::Reg) -> u64 {
+            0
+        }
+        fn read_mem(&mut self, addr: u64, buf: &mut [u8]) -> Result<(), MemError> {
+            for (i, b) in buf.iter_mut().enumerate() {
+                let a = addr + i as u64;
+                *b = *self.0.get(&a).ok_or(MemError { addr: a })?;
+            }
+            Ok(())
+        }
+        fn pc(&mut self) -> u64 {
+            0
+        }
+        fn asid(&mut self) -> u64 {
+            self.1
+        }
+        fn mode(&mut self) -> syscalls2_core::Mode {
+            syscalls2_core::Mode::default()
+        }
+    }
+
+    /// A call of windows7_x86 with arguments by name, returning `status`.
+    fn call(seq: u64, name: &str, args: &[(&str, u64)], status: u32) -> SyscallCtx {
+        let table = syscalls2_profiles::by_name("windows7_x86").unwrap();
+        let info = table.by_name(name).unwrap();
+        let mut raw = [0; syscalls2_core::MAX_SLOTS];
+        for (n, v) in args {
+            raw[info.args.iter().position(|a| a.name == *n).unwrap()] = *v;
+        }
+        SyscallCtx {
+            seq,
+            no: info.no,
+            pc: 0,
+            asid: 7,
+            retaddr: 0,
+            sp: 0,
+            vcpu: 0,
+            args: raw,
+            args_error: None,
+            info: Some(info),
+            table,
+            abi: table.abi,
+            retval: Some(syscalls2_core::Retval::ntstatus(status)),
+            child: false,
+        }
+    }
+
+    /// A directory opened, a file opened relative to it, the file's handle
+    /// duplicated within the process, then closed: the names follow.
+    #[test]
+    fn handles_follow_creation_root_directories_duplication_and_close() {
+        let mut mem = Mem(HashMap::new(), 7);
+        let mut h = Handles::default();
+        let run = |mem: &mut Mem, h: &mut Handles, ctx: SyscallCtx| {
+            h.enter(mem, &ctx);
+            h.ret(mem, &ctx);
+        };
+        mem.object_attributes(0x1000, 0, r"\??\C:\dir");
+        mem.put32(0x3000, 0x10);
+        let open = [("FileHandle", 0x3000), ("ObjectAttributes", 0x1000)];
+        run(&mut mem, &mut h, call(1, "NtCreateFile", &open, 0));
+        assert_eq!(h.name(7, 0x10), Some(r"\??\C:\dir"));
+        mem.object_attributes(0x2000, 0x10, "a.txt");
+        mem.put32(0x3004, 0x20);
+        let relative = [("FileHandle", 0x3004), ("ObjectAttributes", 0x2000)];
+        run(&mut mem, &mut h, call(2, "NtCreateFile", &relative, 0));
+        assert_eq!(h.name(7, 0x20), Some(r"\??\C:\dir\a.txt"));
+        // Another address space has its own handles.
+        assert_eq!(h.name(8, 0x20), None);
+        // A failed open names nothing.
+        mem.put32(0x3008, 0x24);
+        let failed = [("FileHandle", 0x3008), ("ObjectAttributes", 0x2000)];
+        run(
+            &mut mem,
+            &mut h,
+            call(3, "NtCreateFile", &failed, 0xc000_0034),
+        );
+        assert_eq!(h.name(7, 0x24), None);
+        mem.put32(0x300c, 0x30);
+        let me = u64::from(u32::MAX);
+        let dup = [
+            ("SourceProcessHandle", me),
+            ("SourceHandle", 0x20),
+            ("TargetProcessHandle", me),
+            ("TargetHandle", 0x300c),
+        ];
+        run(&mut mem, &mut h, call(4, "NtDuplicateObject", &dup, 0));
+        assert_eq!(h.name(7, 0x30), Some(r"\??\C:\dir\a.txt"));
+        // Into another process: not a handle of this one.
+        mem.put32(0x3010, 0x34);
+        let elsewhere = [
+            ("SourceProcessHandle", me),
+            ("SourceHandle", 0x20),
+            ("TargetProcessHandle", 0x44),
+            ("TargetHandle", 0x3010),
+        ];
+        run(
+            &mut mem,
+            &mut h,
+            call(5, "NtDuplicateObject", &elsewhere, 0),
+        );
+        assert_eq!(h.name(7, 0x34), None);
+        run(&mut mem, &mut h, call(6, "NtClose", &[("Handle", 0x20)], 0));
+        assert_eq!(h.name(7, 0x20), None);
+        assert_eq!(h.name(7, 0x30), Some(r"\??\C:\dir\a.txt"));
+    }
+
     /// Every rule names a call and arguments of the bundled Windows tables.
     #[test]
     fn rules_name_real_arguments() {
