@@ -724,7 +724,10 @@ impl Observer for Trace {
             follow.on_return(ctx);
         }
         self.introspect.ret(cpu, ctx);
-        if let Some(name) = self.renames.remove(&ctx.seq) {
+        if let Some(name) = (!self.renames.is_empty())
+            .then(|| self.renames.remove(&ctx.seq))
+            .flatten()
+        {
             if ctx.retval.is_some_and(|r| !r.is_error()) {
                 self.introspect.renamed(ctx, &name);
             }
@@ -1417,7 +1420,8 @@ pub(crate) mod tests {
                     .args
                     .get("option")
                     .and_then(|o| o.uint.or(o.int.map(|v| v as u64)));
-                option == Some(15) // PR_SET_NAME
+                let sets = crate::decode::sets(read_abi(e));
+                option.is_some() && option == crate::decode::value_of(sets, "PR_SET_NAME")
             })
             .map(|(i, e)| {
                 (
