@@ -7,6 +7,7 @@ use qemu_plugin::sys::{
 use std::cell::Cell;
 use std::collections::HashMap;
 use std::ffi::CStr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use syscalls2::{Abi, Arch, Cpu, MemError, Mode, Reg, SyscallInsn};
 
 // glib, from the QEMU binary the plugin is loaded into.
@@ -27,6 +28,11 @@ pub enum Target {
     Arm,
     /// `qemu-system-aarch64` (AArch64 processes only).
     Aarch64,
+    /// `qemu-system-mipsel` (MIPS32, o32 processes; little-endian only).
+    Mips,
+    /// `qemu-system-mips64el` (MIPS64: n64, n32 and o32 processes;
+    /// little-endian only).
+    Mips64,
 }
 
 impl Target {
@@ -38,6 +44,8 @@ impl Target {
             "i386" => Target::I386,
             "arm" => Target::Arm,
             "aarch64" => Target::Aarch64,
+            "mipsel" => Target::Mips,
+            "mips64el" => Target::Mips64,
             _ => return None,
         })
     }
@@ -49,6 +57,8 @@ impl Target {
             Target::I386 => "i386",
             Target::Arm => "arm",
             Target::Aarch64 => "aarch64",
+            Target::Mips => "mipsel",
+            Target::Mips64 => "mips64el",
         }
     }
 
@@ -59,6 +69,8 @@ impl Target {
             Target::I386 => Arch::X86,
             Target::Arm => Arch::Arm,
             Target::Aarch64 => Arch::Aarch64,
+            Target::Mips => Arch::Mips,
+            Target::Mips64 => Arch::Mips64,
         }
     }
 
@@ -68,7 +80,9 @@ impl Target {
         arch == self.arch()
             || matches!(
                 (self, arch),
-                (Target::X86_64, Arch::X86) | (Target::Aarch64, Arch::Arm)
+                (Target::X86_64, Arch::X86)
+                    | (Target::Aarch64, Arch::Arm)
+                    | (Target::Mips64, Arch::Mips)
             )
     }
 
@@ -82,7 +96,7 @@ impl Target {
                 thumb: true,
                 ..Mode::default()
             },
-            (Target::X86_64 | Target::Aarch64, _) => Mode {
+            (Target::X86_64 | Target::Aarch64 | Target::Mips64, _) => Mode {
                 wide: true,
                 ..Mode::default()
             },
@@ -122,7 +136,65 @@ impl Target {
             (_, r) => r.name(),
         }
     }
+
+    /// Whether this is a MIPS target, whose QEMU (10.0) describes no
+    /// registers to plugins ([`RegMap::for_current_vcpu`]).
+    pub fn is_mips(self) -> bool {
+        matches!(self, Target::Mips | Target::Mips64)
+    }
+
+    /// On MIPS, the general register holding the new address space's page
+    /// directory when the translated instruction `bytes` executes, in a
+    /// block whose first instruction is `first`: where the kernel hands
+    /// the TLB refill handler the page directory of the process it
+    /// switches to (`tlbmiss_handler_setup_pgd`, generated at boot by
+    /// `arch/mips/mm/tlbex.c`'s `build_setup_pgd`, called by every
+    /// `switch_mm`). A 64-bit kernel built for MIPS64r2 keeps it in CP0
+    /// Context (`CONFIG_MIPS_PGD_C0_CONTEXT`: `dmtc0 rt, $4`, the physical
+    /// address shifted left by 11); a 32-bit one stores it to
+    /// `pgd_current[cpu]` in a function that starts by reading the CPU
+    /// number from CP0 Context (`mfc0 $a1, $4`; ...; `sw $a0, lo($a2)`).
+    /// The value read there is turned into the page directory's physical
+    /// address by [`Target::address_space_key`].
+    pub fn address_space_write(self, first: &[u8], bytes: &[u8]) -> Option<u8> {
+        let word = |b: &[u8]| Some(u32::from_le_bytes(b.try_into().ok()?));
+        let insn = word(bytes)?;
+        match self {
+            // dmtc0 rt, $4, 0
+            Target::Mips64 => (insn & 0xffe0_ffff == 0x40a0_2000 && insn & 0x001f_0000 != 0)
+                .then_some(((insn >> 16) & 0x1f) as u8),
+            // sw $a0, off(base), after mfc0 $a1, $4, 0 at the block start
+            Target::Mips => {
+                (word(first)? == 0x4005_2000 && insn & 0xfc1f_0000 == 0xac04_0000).then_some(4)
+            }
+            _ => None,
+        }
+    }
+
+    /// The address-space key of a value [`Target::address_space_write`]
+    /// saw: the page directory's physical address (the 32-bit kernel's
+    /// pointer is in KSEG0, physical address + 0x8000_0000).
+    pub fn address_space_key(self, value: u64) -> u64 {
+        match self {
+            Target::Mips64 => value >> 11,
+            Target::Mips => value & 0x1fff_ffff,
+            _ => value,
+        }
+    }
 }
+
+/// QEMU 10.0's MIPS CPUs have no gdb XML description, so
+/// `qemu_plugin_get_registers` lists none; `qemu_plugin_read_register`
+/// takes a handle that is the gdbstub register number plus one
+/// (`plugins/api.c`: `GINT_TO_POINTER(grd->gdb_reg + 1)`), and MIPS's
+/// gdbstub numbers the general registers 0..31 and CP0 Status 32
+/// (`target/mips/gdbstub.c`). The handle of gdb register `n`.
+fn mips_gdb_handle(n: usize) -> Handle {
+    (n + 1) as Handle
+}
+
+/// MIPS CP0 Status, gdb register 32.
+const MIPS_GDB_STATUS: usize = 32;
 
 /// Every register the decoders of `abi` and of its compat ABIs read that
 /// `target`'s register file has (an AArch64 vCPU shows the AArch64 file
@@ -147,8 +219,15 @@ pub struct RegMap {
     by_reg: HashMap<Reg, Handle>,
     /// x86: `cs`; ARM/AArch64: `cpsr`.
     mode: Option<Handle>,
-    /// x86: `cr3`; ARM: `TTBR0` (non-LPAE); AArch64: `TTBR0_EL1`.
+    /// x86: `cr3`; ARM: `TTBR0` (non-LPAE); AArch64: `TTBR0_EL1`; MIPS:
+    /// none, see `space`.
     asid: Option<Handle>,
+    /// MIPS: the page directory the kernel last switched this vCPU to
+    /// ([`Target::address_space_write`]): no register plugins can read
+    /// holds it (QEMU shows no CP0 EntryHi, Context or KScratch; and the
+    /// ASID in EntryHi is no address-space key: the kernel gives a process
+    /// a new one whenever it flushes its TLB entries, at every fork).
+    space: AtomicU64,
     /// Every register name QEMU offered, for diagnostics.
     pub names: Vec<String>,
 }
@@ -194,14 +273,22 @@ impl RegMap {
                 })
         };
         let needed = regs_for(target, abi);
+        let mips_gdb = target.is_mips() && all.is_empty();
         let by_reg = needed
             .iter()
-            .filter_map(|&r| find(&[&target.reg_name(r)]).map(|h| (r, h)))
+            .filter_map(|&r| match r {
+                Reg::Mips(n) if mips_gdb => Some((r, mips_gdb_handle(n as usize))),
+                _ => find(&[&target.reg_name(r)]).map(|h| (r, h)),
+            })
             .collect();
         let (mode, asid) = match target {
             Target::X86_64 | Target::I386 => (find(&["cs"]), find(&["cr3"])),
             Target::Arm => (find(&["cpsr"]), find(&["TTBR0", "TTBR0_EL1", "TTBR0_S"])),
             Target::Aarch64 => (find(&["cpsr"]), find(&["TTBR0_EL1"])),
+            Target::Mips | Target::Mips64 if mips_gdb => {
+                (Some(mips_gdb_handle(MIPS_GDB_STATUS)), None)
+            }
+            Target::Mips | Target::Mips64 => (find(&["status"]), None),
         };
         RegMap {
             target,
@@ -209,8 +296,24 @@ impl RegMap {
             by_reg,
             mode,
             asid,
+            space: AtomicU64::new(0),
             names,
         }
+    }
+
+    /// MIPS: the kernel is switching this vCPU to the address space whose
+    /// key ([`Target::address_space_key`]) is `key`.
+    pub fn set_address_space(&self, key: u64) {
+        self.space.store(key, Ordering::Relaxed);
+    }
+
+    /// MIPS: reads general register `$n` of the current vCPU (from an
+    /// instruction callback registered with `QEMU_PLUGIN_CB_R_REGS`).
+    pub fn read_mips_gpr(&self, n: u8) -> Option<u64> {
+        let handle = self.by_reg.get(&Reg::Mips(n)).copied().or_else(|| {
+            (self.target.is_mips() && self.names.is_empty()).then(|| mips_gdb_handle(n as usize))
+        })?;
+        read_handle(handle)
     }
 
     /// Names of the registers this backend needs and QEMU did not offer.
@@ -224,7 +327,7 @@ impl RegMap {
         if self.mode.is_none() {
             out.push("mode register (cs/cpsr)".into());
         }
-        if self.asid.is_none() {
+        if self.asid.is_none() && !self.target.is_mips() {
             out.push("asid register (cr3/TTBR0)".into());
         }
         out
@@ -361,20 +464,26 @@ impl Cpu for QemuCpu<'_> {
     /// kernel copies of one process's page tables). ARM: TTBR0 & 0xffffc000
     /// (the short-descriptor base; this kernel runs without LPAE). AArch64:
     /// TTBR0_EL1 without the ASID field (bits 48..63) and CnP (bit 0).
+    /// MIPS: the physical address of the page directory the kernel last
+    /// switched this vCPU to ([`Target::address_space_write`]): the one the
+    /// TLB refill handler walks for every user access until the next
+    /// switch.
     fn asid(&mut self) -> u64 {
-        let v = self.special(self.regs.asid);
+        let reg = || self.special(self.regs.asid);
         match self.regs.target {
-            Target::X86_64 => v & !0x1fff,
-            Target::I386 => v & !0xfff,
-            Target::Arm => v & 0xffff_c000,
-            Target::Aarch64 => v & 0x0000_ffff_ffff_fffe,
+            Target::X86_64 => reg() & !0x1fff,
+            Target::I386 => reg() & !0xfff,
+            Target::Arm => reg() & 0xffff_c000,
+            Target::Aarch64 => reg() & 0x0000_ffff_ffff_fffe,
+            Target::Mips | Target::Mips64 => self.regs.space.load(Ordering::Relaxed),
         }
     }
 
     /// x86_64: `wide` unless CS is the 32-bit user selector 0x23 (CS.L is
     /// not visible through the plugin API; Linux's user selectors are 0x33
     /// for 64-bit and 0x23 for compatibility mode). ARM: `thumb` is CPSR.T
-    /// (bit 5). AArch64: `wide` when PSTATE.nRW (bit 4) is 0.
+    /// (bit 5). AArch64: `wide` when PSTATE.nRW (bit 4) is 0. MIPS64:
+    /// `wide` (the ABI is told by the call's number).
     fn mode(&mut self) -> Mode {
         match self.regs.target {
             Target::X86_64 => Mode {
@@ -388,6 +497,11 @@ impl Cpu for QemuCpu<'_> {
             },
             Target::Aarch64 => Mode {
                 wide: self.mode_reg() & (1 << 4) == 0,
+                ..Mode::default()
+            },
+            Target::Mips => Mode::default(),
+            Target::Mips64 => Mode {
+                wide: true,
                 ..Mode::default()
             },
         }

@@ -13,7 +13,7 @@
 //!
 //! | argument | meaning |
 //! |---|---|
-//! | `profile=NAME` | the profile (`linux_x64`, ...); default from the QEMU target: x86_64 → `linux_x64` with compat `linux_x86`, i386 → `linux_x86`, arm → `linux_arm`, aarch64 → `linux_arm64` |
+//! | `profile=NAME` | the profile (`linux_x64`, ...); default from the QEMU target: x86_64 → `linux_x64` with compat `linux_x86`, i386 → `linux_x86`, arm → `linux_arm`, aarch64 → `linux_arm64`, mipsel → `linux_mips`, mips64el → `linux_mips64` with compat `linux_mips64n32` and `linux_mips` |
 //! | `log=PATH` | where the trace goes (default: stderr); `log=none` for no trace |
 //! | `format=strace\|jsonl` | strace lines (`[asid] openat(AT_FDCWD, "/etc/hostname", O_RDONLY) = 3`) or one JSON object per enter and per return (below) |
 //! | `asid=0x...` | only this address space (repeatable) |
@@ -92,6 +92,26 @@
 //! `x0`), looked up once per vCPU. The address-space id: x86 CR3 without
 //! its flag bits (and bit 12 on x86_64, flipped by page-table isolation);
 //! ARM `TTBR0 & 0xffffc000`; AArch64 `TTBR0_EL1` without its ASID field.
+//!
+//! MIPS (`qemu-system-mipsel`, `qemu-system-mips64el`): QEMU 10.0 gives
+//! its MIPS CPUs no gdb register description, so the plugin API lists no
+//! registers; the plugin reads them through handles made from the
+//! gdbstub's numbering (general registers 0..31, CP0 Status 32: the
+//! handle is the number plus one in QEMU's `plugins/api.c`). No CP0
+//! register a plugin can read identifies the address space (EntryHi,
+//! Context and the KScratch registers are not readable; EntryHi's ASID
+//! would not do anyway: Linux gives a process a new ASID each time it
+//! flushes the process's TLB entries, at every fork). So the plugin
+//! watches the kernel hand the TLB refill handler the page directory of
+//! the process it switches to, in the code `arch/mips/mm/tlbex.c`
+//! generates at boot (`tlbmiss_handler_setup_pgd`, run by every
+//! `switch_mm`): on a 64-bit kernel the `dmtc0` to CP0 Context
+//! (`CONFIG_MIPS_PGD_C0_CONTEXT`), on a 32-bit one the store to
+//! `pgd_current[cpu]` after reading the CPU number from CP0 Context. The
+//! address-space id is that page directory's physical address, per vCPU:
+//! the one the refill handler walks for every user access until the next
+//! switch, fixed for a process's life, as CR3 is on x86.
+//!
 //! The x86_64 mode: a call made with CS = 0x23 (Linux's 32-bit user code
 //! selector) is a compat call; CS.L itself is not visible to plugins.
 //!
@@ -99,7 +119,10 @@
 //!
 //! - AArch32 processes on an AArch64 guest are not decoded: the plugin API
 //!   shows the AArch64 register file only.
-//! - Little-endian guests only (x86, ARM LE, AArch64 LE).
+//! - Little-endian guests only (x86, ARM LE, AArch64 LE, MIPS LE).
+//! - MIPS: the address space is found from the code of Linux's TLB
+//!   refill setup (above): another kernel's, or a 64-bit kernel without
+//!   `CONFIG_MIPS_PGD_C0_CONTEXT`, gives every call address space 0.
 //! - On i386, `qemu_plugin_read_memory_vaddr` fails on the vDSO's page
 //!   (QEMU 10.0), or in some boots reads other bytes; the code after a
 //!   `sysenter` (to find the landing pad) is taken from the translator

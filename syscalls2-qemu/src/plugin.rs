@@ -242,7 +242,7 @@ impl Entry {
     fn install(&mut self, id: PluginId, args: &Args, info: &Info) -> Result<(), String> {
         let target = Target::from_qemu(&info.target_name).ok_or_else(|| {
             format!(
-                "unsupported QEMU target `{}` (x86_64, i386, arm, aarch64)",
+                "unsupported QEMU target `{}` (x86_64, i386, arm, aarch64, mipsel, mips64el)",
                 info.target_name
             )
         })?;
@@ -409,6 +409,14 @@ unsafe extern "C" fn tb_trans(_id: qemu_plugin_id_t, tb: *mut qemu_plugin_tb) {
     }
     let mut need_reset = false;
     let arch = st.target.arch();
+    let mut first = [0u8; 4];
+    if n > 0 {
+        qemu_plugin_insn_data(
+            qemu_plugin_tb_get_insn(tb, 0),
+            first.as_mut_ptr() as *mut c_void,
+            4,
+        );
+    }
     for i in 0..n {
         let insn = qemu_plugin_tb_get_insn(tb, i);
         let size = qemu_plugin_insn_size(insn).min(16);
@@ -424,6 +432,15 @@ unsafe extern "C" fn tb_trans(_id: qemu_plugin_id_t, tb: *mut qemu_plugin_tb) {
                 );
                 continue;
             }
+        }
+        if let Some(rt) = st.target.address_space_write(&first, &bytes[..size]) {
+            qemu_plugin_register_vcpu_insn_exec_cb(
+                insn,
+                Some(on_address_space_write),
+                qemu_plugin_cb_flags::QEMU_PLUGIN_CB_R_REGS,
+                rt as usize as *mut c_void,
+            );
+            continue;
         }
         if size != 2 && size != 4 {
             continue;
@@ -526,6 +543,18 @@ unsafe extern "C" fn on_syscall_insn(vcpu: u32, udata: *mut c_void) {
     }
     let len = site.insn.len() as usize;
     lock(&st.session).on_syscall(&mut cpu, site.pc, site.insn, &site.bytes[..len]);
+}
+
+/// MIPS: the kernel hands the TLB refill handler the page directory in
+/// general register `udata`: the vCPU's address space from now on
+/// ([`Target::address_space_write`]).
+unsafe extern "C" fn on_address_space_write(vcpu: u32, udata: *mut c_void) {
+    let st = state();
+    if let Some(regs) = regs_of(st, vcpu) {
+        if let Some(v) = regs.read_mips_gpr(udata as usize as u8) {
+            regs.set_address_space(st.target.address_space_key(v));
+        }
+    }
 }
 
 /// `floor=on`: what any tracer reads at a call or a return (every register
