@@ -9,7 +9,10 @@
 #
 # Environment:
 #   S2CMD='ls /; cat /etc/hostname'  shell command line run by the guest's /init
-#                                   (passed base64-encoded as s2cmd=... on the kernel cmdline)
+#                                   (passed base64-encoded as s2cmd=... on the kernel cmdline;
+#                                   on mipsel/mips64el, whose Malta board passes the kernel at
+#                                   most 255 bytes of command line, as /workload.sh
+#                                   `exec sh -c 'CMD'` in an archive appended to the initrd)
 #   S2_APPEND='...'                  extra kernel command line words
 #   S2_TIMEOUT=300                   seconds before qemu is killed (exit status 124)
 #   S2_VERBOSE=1                     show kernel boot messages (drops `quiet`)
@@ -28,6 +31,7 @@ VARIANT="${IMAGE#"$ARCH"}"
 IMG="${S2_GUEST_IMAGES_DIR:-$ROOT/target/guest-images}/$IMAGE"
 
 MEM=512
+MALTA=0
 case "$ARCH" in
     x86_64) QEMU=qemu-system-x86_64; MACHINE=(-M pc); CONSOLE=ttyS0 ;;
     i386) QEMU=qemu-system-i386; MACHINE=(-M pc); CONSOLE=ttyS0 ;;
@@ -35,8 +39,8 @@ case "$ARCH" in
     aarch64) QEMU=qemu-system-aarch64; MACHINE=(-M virt -cpu cortex-a57); CONSOLE=ttyAMA0 ;;
     # Malta: the 4Kc/5Kc kernels boot on QEMU's 24Kc and 5KEc (on its 4Kc and
     # 5Kc models they print nothing), in the 256 MiB of the board's low memory.
-    mipsel) QEMU=qemu-system-mipsel; MACHINE=(-M malta -cpu 24Kc); CONSOLE=ttyS0; MEM=256 ;;
-    mips64el) QEMU=qemu-system-mips64el; MACHINE=(-M malta -cpu 5KEc); CONSOLE=ttyS0; MEM=256 ;;
+    mipsel) QEMU=qemu-system-mipsel; MACHINE=(-M malta -cpu 24Kc); CONSOLE=ttyS0; MEM=256; MALTA=1 ;;
+    mips64el) QEMU=qemu-system-mips64el; MACHINE=(-M malta -cpu 5KEc); CONSOLE=ttyS0; MEM=256; MALTA=1 ;;
     *) echo "run-guest: unknown arch '$ARCH' (x86_64 i386 arm aarch64 mipsel mips64el)" >&2; exit 2 ;;
 esac
 QEMU="${QEMU_BIN:-$QEMU}"
@@ -52,7 +56,22 @@ fi
 
 APPEND="console=$CONSOLE panic=-1 rdinit=/init"
 [ "${S2_VERBOSE:-0}" = 1 ] || APPEND="$APPEND quiet"
-if [ -n "${S2CMD:-}" ]; then
+INITRD="$IMG/initrd.gz"
+EXTRA=""
+if [ -n "${S2CMD:-}" ] && [ "$MALTA" = 1 ]; then
+    # QEMU's Malta copies the command line into one 256-byte YAMON
+    # environment entry: the command goes in the initramfs instead, as the
+    # /workload.sh that /init runs (`sh /workload.sh`), which execs
+    # `sh -c CMD` as /init does with s2cmd=, in the same process.
+    EXTRA="$(mktemp -d "${TMPDIR:-/tmp}/s2-run-guest.XXXXXX")"
+    trap 'rm -rf "$EXTRA"' EXIT
+    mkdir "$EXTRA/root"
+    quoted="$(printf '%s' "$S2CMD" | sed "s/'/'\\\\''/g")"
+    printf "exec sh -c '%s'\n" "$quoted" >"$EXTRA/root/workload.sh"
+    (cd "$EXTRA/root" && echo workload.sh | cpio -o -H newc --quiet | gzip -n) >"$EXTRA/workload.gz"
+    cat "$IMG/initrd.gz" "$EXTRA/workload.gz" >"$EXTRA/initrd.gz"
+    INITRD="$EXTRA/initrd.gz"
+elif [ -n "${S2CMD:-}" ]; then
     APPEND="$APPEND s2cmd=$(printf '%s' "$S2CMD" | base64 -w0)"
 fi
 [ "${S2_SHELL:-0}" = 1 ] && APPEND="$APPEND s2shell"
@@ -62,8 +81,12 @@ if [ ${#APPEND} -gt 2000 ]; then
     exit 2
 fi
 
-exec timeout --foreground -k 5 "${S2_TIMEOUT:-300}" \
-    "$QEMU" "${MACHINE[@]}" -accel tcg -m "$MEM" \
-    -nographic -no-reboot -nodefaults -serial mon:stdio \
-    -kernel "$IMG/vmlinuz" -initrd "$IMG/initrd.gz" -append "$APPEND" \
-    "$@"
+RUN=(timeout --foreground -k 5 "${S2_TIMEOUT:-300}"
+    "$QEMU" "${MACHINE[@]}" -accel tcg -m "$MEM"
+    -nographic -no-reboot -nodefaults -serial mon:stdio
+    -kernel "$IMG/vmlinuz" -initrd "$INITRD" -append "$APPEND"
+    "$@")
+[ -n "$EXTRA" ] || exec "${RUN[@]}"
+rc=0
+"${RUN[@]}" || rc=$?
+exit "$rc"

@@ -26,7 +26,7 @@ cargo fmt --all -- --check
 step "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --all-features -- -D warnings
 
-step "real guests: x86_64, i386, arm, aarch64 (and aarch64 -smp 2) with the QEMU plugin"
+step "real guests: x86_64, i386, arm, aarch64, mipsel, mips64el (and aarch64, x86_64 -smp 2) with the QEMU plugin"
 cargo xtask qemu-test
 
 step "a hostile guest program (raw, disguised and unknown calls, threads, signals, vfork, generated code) against the trace"

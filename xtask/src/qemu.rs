@@ -11,7 +11,7 @@ use syscalls2::options::summary_line;
 use syscalls2::strace::Strace;
 use syscalls2::Abi;
 
-const ARCHES: [&str; 4] = ["x86_64", "i386", "arm", "aarch64"];
+const ARCHES: [&str; 6] = ["x86_64", "i386", "arm", "aarch64", "mipsel", "mips64el"];
 
 /// The workload the integration test runs in every guest.
 /// (busybox `cat` copies with `sendfile`; `head` reads and writes.)
@@ -24,7 +24,8 @@ cat /proc/self/stat; sh -c 'echo S2PROC $$ $PPID; cat /proc/self/stat'";
 /// are permission-checked in the CPU's mode, and the kernel's pages are not
 /// readable from user mode; not AArch64: KPTI, forced on by KASLR on the
 /// Cortex-A57, unmaps the kernel in user mode. Attribution there comes from
-/// the calls, and is checked the same way.
+/// the calls, and is checked the same way. Not MIPS: the kernel's
+/// segments (KSEG0) are not readable in user mode.
 const KERNEL_READ: [&str; 2] = ["x86_64", "i386"];
 
 /// The workspace's root directory.
@@ -63,6 +64,8 @@ fn qemu_binary(arch: &str) -> &'static str {
         "x86_64" => "qemu-system-x86_64",
         "i386" => "qemu-system-i386",
         "arm" => "qemu-system-arm",
+        "mipsel" => "qemu-system-mipsel",
+        "mips64el" => "qemu-system-mips64el",
         _ => "qemu-system-aarch64",
     }
 }
