@@ -34,6 +34,28 @@
 //! .unwrap();
 //! assert!(engine.remove_hook(id));
 //! ```
+//!
+//! Who made a call (PANDA's `get_current_process`): any hook's
+//! [`Cpu::process`], answered by the session around the engine, here on a
+//! recording of a real guest:
+//!
+//! ```
+//! use std::sync::{Arc, Mutex};
+//! use syscalls2::{fixture::Fixture, profiles, session::Session, Engine};
+//!
+//! let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/linux_x64_qemu_workload.json");
+//! let fixture = Fixture::from_json(&std::fs::read_to_string(path).unwrap()).unwrap();
+//! let mut engine = Engine::new(profiles::by_name(&fixture.profile).unwrap());
+//! let pids = Arc::new(Mutex::new(std::collections::BTreeSet::new()));
+//! let seen = pids.clone();
+//! engine.on_all_enter(move |cpu, _ctx| {
+//!     if let Some(pid) = cpu.process().and_then(|p| p.pid) {
+//!         seen.lock().unwrap().insert(pid);
+//!     }
+//! });
+//! Session::new(engine).replay(&fixture).unwrap();
+//! assert!(pids.lock().unwrap().len() > 2);
+//! ```
 
 #![warn(missing_docs)]
 

@@ -620,6 +620,16 @@ struct Trace {
     error: Option<io::Error>,
     /// Whether the event being handled was traced (for the recorder).
     traced_now: bool,
+    /// Who made the call being handled, once asked (by the filter, the
+    /// event or a hook), so that all three get one answer.
+    asked: Option<Asked>,
+}
+
+/// An answer of the introspection layer, for one enter or return.
+struct Asked {
+    /// The call's `seq`, whether it is its return, whether the child's.
+    key: (u64, bool, bool),
+    process: Option<Process>,
 }
 
 impl Trace {
@@ -641,17 +651,36 @@ impl Trace {
         }
     }
 
-    /// Whether the call passes the filter, and who made it (asked only
-    /// when needed).
-    fn admit(&mut self, cpu: &mut dyn Cpu, ctx: &SyscallCtx) -> (bool, Option<Process>) {
+    /// Asks the introspection layer who made the call `ctx` (at this enter
+    /// or return), once: [`Trace::who`] has the answer.
+    fn ask(&mut self, cpu: &mut dyn Cpu, ctx: &SyscallCtx) {
+        let key = (ctx.seq, ctx.retval.is_some(), ctx.child);
+        if self.asked.as_ref().is_none_or(|a| a.key != key) {
+            let process = self.introspect.current(cpu, ctx);
+            self.asked = Some(Asked { key, process });
+        }
+    }
+
+    /// Whether the call passes the filter (asking who made it when that is
+    /// needed, or when it passes).
+    fn admit(&mut self, cpu: &mut dyn Cpu, ctx: &SyscallCtx) -> bool {
         let needs = self.filter.needs_process();
         let plain = self.filter.wants_asid(ctx.asid) && self.filter.wants_call(ctx);
         if !plain && !needs {
-            return (false, None);
+            return false;
         }
-        let process = self.introspect.current(cpu, ctx);
-        let wanted = self.filter.wants_process(process.as_ref());
-        (plain && wanted, process)
+        self.ask(cpu, ctx);
+        let process = self.asked.as_ref().and_then(|a| a.process.as_ref());
+        plain && self.filter.wants_process(process)
+    }
+
+    /// The answer [`Trace::ask`] got for `ctx`, if it was asked.
+    fn who(&self, ctx: &SyscallCtx) -> Option<&Process> {
+        let key = (ctx.seq, ctx.retval.is_some(), ctx.child);
+        self.asked
+            .as_ref()
+            .filter(|a| a.key == key)
+            .and_then(|a| a.process.as_ref())
     }
 
     fn enter_event(&self, cpu: &mut dyn Cpu, ctx: &SyscallCtx, p: Option<&Process>) -> Event {
@@ -706,12 +735,11 @@ impl Observer for Trace {
         if ctx.abi.os == Os::Windows {
             self.handles.enter(cpu, ctx);
         }
-        let (traced, process) = self.admit(cpu, ctx);
-        self.traced_now = traced;
+        self.traced_now = self.admit(cpu, ctx);
         if !self.traced_now {
             return;
         }
-        let mut event = self.enter_event(cpu, ctx, process.as_ref());
+        let mut event = self.enter_event(cpu, ctx, self.who(ctx));
         event.insn = INSN.with(|i| i.get()).map(|i| i.name().to_string());
         self.emit(&event, ctx);
         if !ctx.info.is_some_and(|i| i.returns.noreturn) {
@@ -742,7 +770,7 @@ impl Observer for Trace {
                 self.open.insert(seq, open);
             }
         }
-        let (traced, process) = self.admit(cpu, ctx);
+        let traced = self.admit(cpu, ctx);
         let (mut event, returns) = match self.open.get_mut(&ctx.seq) {
             Some(open) => {
                 open.returns += 1;
@@ -750,7 +778,7 @@ impl Observer for Trace {
             }
             // Not traced at its enter: a fork's child in a newly followed
             // process, or a late return of a retired call.
-            None if traced => (self.enter_event(cpu, ctx, process.as_ref()), 1),
+            None if traced => (self.enter_event(cpu, ctx, self.who(ctx)), 1),
             None => {
                 self.traced_now = false;
                 return;
@@ -775,11 +803,11 @@ impl Observer for Trace {
         event.errno = retval.error.map(|no| error_code(ctx.abi, no));
         event.child = Some(ctx.child);
         // Who returns: a fork's child is another process than its parent.
-        if let Some(p) = process {
+        if let Some(p) = self.who(ctx) {
             event.pid = p.pid;
             event.tid = p.tid;
             event.ppid = p.ppid;
-            event.comm = p.comm;
+            event.comm.clone_from(&p.comm);
             event.attribution = Some(p.source.name().to_string());
         }
         self.emit(&event, ctx);
@@ -813,6 +841,11 @@ impl Observer for Trace {
     fn dropped(&mut self, seq: u64, _why: Dropped) {
         self.open.remove(&seq);
         self.handles.dropped(seq);
+    }
+
+    fn process(&mut self, cpu: &mut dyn Cpu, ctx: &SyscallCtx) -> Option<Process> {
+        self.ask(cpu, ctx);
+        self.who(ctx).cloned()
     }
 }
 
@@ -858,6 +891,7 @@ impl Session {
                 events: 0,
                 error: None,
                 traced_now: false,
+                asked: None,
             },
             recording: None,
         }
@@ -1442,6 +1476,73 @@ pub(crate) mod tests {
                 .expect("the process's next call");
             assert_eq!(next.comm.as_deref(), Some(name.as_str()), "{next:?}");
         }
+    }
+
+    #[test]
+    fn hooks_ask_the_cpu_who_made_the_call_and_get_the_events_answer() {
+        // PANDA's get_current_process, from a hook: on a recorded guest,
+        // what every hook's `cpu.process()` says equals the pid, tid, ppid
+        // and name of the event of the same enter or return, a fork's
+        // child's return included.
+        use std::sync::{Arc, Mutex};
+        type Seen = Arc<Mutex<Vec<(u64, bool, bool, Option<Process>)>>>;
+        let f = fixture("linux_x64_qemu_workload.json");
+        let seen: Seen = Arc::default();
+        let events = MemorySink::default();
+        let mut s = session(&f);
+        for ret in [false, true] {
+            let seen = seen.clone();
+            let hook = move |cpu: &mut dyn Cpu, ctx: &SyscallCtx| {
+                let who = cpu.process();
+                let mut seen = seen.lock().unwrap();
+                seen.push((ctx.seq, ret, ctx.child, who));
+            };
+            let engine = s.engine_mut();
+            if ret {
+                engine.on_all_return(hook);
+            } else {
+                engine.on_all_enter(hook);
+            }
+        }
+        s.add_sink(events.clone());
+        s.replay(&f).unwrap();
+        let seen = seen.lock().unwrap();
+        let events = events.events();
+        let mut compared = 0;
+        let (mut pids, mut children) = (std::collections::BTreeSet::new(), 0);
+        for e in &events {
+            let ret = e.ev == Phase::Return;
+            let child = e.child.unwrap_or(false);
+            let Some((.., who)) = seen
+                .iter()
+                .find(|(seq, r, c, _)| (*seq, *r, *c) == (e.seq, ret, child))
+            else {
+                // An exec's `= 0`, emitted at its retirement, has no return
+                // for a hook to run at.
+                assert!(ret && e.name.as_deref() == Some("execve"), "{e:?}");
+                continue;
+            };
+            assert_eq!(who.as_ref().and_then(|w| w.pid), e.pid, "{e:?}");
+            assert_eq!(who.as_ref().and_then(|w| w.tid), e.tid, "{e:?}");
+            assert_eq!(who.as_ref().and_then(|w| w.ppid), e.ppid, "{e:?}");
+            let comm = who.as_ref().and_then(|w| w.comm.as_deref());
+            assert_eq!(comm, e.comm.as_deref(), "{e:?}");
+            let source = who.as_ref().map(|w| w.source.name());
+            assert_eq!(source, e.attribution.as_deref(), "{e:?}");
+            pids.extend(e.pid);
+            children += usize::from(child && e.pid.is_some());
+            compared += usize::from(e.pid.is_some());
+        }
+        assert!(compared > 100, "{compared}");
+        assert!(pids.len() >= 3 && children >= 2, "{pids:?} {children}");
+        // An engine driven without a session has nobody to ask.
+        let mut bare = Engine::new(profiles::by_name(&f.profile).unwrap());
+        let asked = Arc::new(Mutex::new(Vec::new()));
+        let a = asked.clone();
+        bare.on_all_enter(move |cpu, _| a.lock().unwrap().push(cpu.process()));
+        fixture::replay(&f, &mut bare).unwrap();
+        let asked = asked.lock().unwrap();
+        assert!(!asked.is_empty() && asked.iter().all(Option::is_none));
     }
 
     #[test]

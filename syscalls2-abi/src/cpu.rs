@@ -161,6 +161,20 @@ pub trait Cpu {
     fn icount(&mut self) -> Option<u64> {
         None
     }
+
+    /// Who made the call being handled: its process and thread (PANDA's
+    /// OSI `get_current_process` and `get_current_thread` in one answer).
+    ///
+    /// A hook's `cpu` answers it when the engine runs under a session that
+    /// attributes calls (the QEMU plugin, the CLI, a replayed fixture): the
+    /// same answer, from the same source, as the call's event carries. A
+    /// backend's own CPU, or an engine driven without a session, answers
+    /// `None`, as does a session that cannot tell.
+    #[doc(alias = "get_current_process")]
+    #[doc(alias = "get_current_thread")]
+    fn process(&mut self) -> Option<crate::Process> {
+        None
+    }
 }
 
 /// Typed reads of guest memory, for every [`Cpu`].

@@ -44,10 +44,12 @@ pub mod errno;
 mod insn;
 mod layout;
 mod meta;
+mod process;
 
 pub use cpu::{Cpu, CpuExt, MemError, Mode, Reg};
 pub use insn::SyscallInsn;
 pub use meta::{ArgClass, ArgDir, ArgInfo, ReturnKind};
+pub use process::{Process, Source};
 
 use std::fmt;
 use std::hash::{Hash, Hasher};

@@ -25,8 +25,8 @@ use crate::meta::{SyscallInfo, Table};
 use crate::pending::{Match, Pending};
 use std::collections::VecDeque;
 use std::fmt;
-use syscalls2_abi::Cpu;
 use syscalls2_abi::{Abi, Retval, SyscallInsn, MAX_SLOTS};
+use syscalls2_abi::{Cpu, Process};
 
 /// The default bound on pending returns.
 pub const DEFAULT_CAPACITY: usize = 4096;
@@ -360,8 +360,8 @@ impl Engine {
         self.on_syscall_with(cpu, pc, insn, &mut ());
     }
 
-    /// [`Engine::on_syscall`], telling `observer` what happens after the
-    /// hooks have run.
+    /// [`Engine::on_syscall`], telling `observer` of the call before its
+    /// hooks run (and answering their [`Cpu::process`] from it).
     pub fn on_syscall_with(
         &mut self,
         cpu: &mut dyn Cpu,
@@ -413,19 +413,20 @@ impl Engine {
             None => raw_slots(abi, cpu, &entry, &mut ctx.args),
         };
 
+        observer.enter(cpu, &ctx);
         match info {
             Some(_) => run(
                 &mut self.profiles[usize::from(p)].enter[usize::from(index)],
                 cpu,
+                observer,
                 &ctx,
             ),
             None => {
                 self.stats.unknown += 1;
-                run(&mut self.generic.unknown_enter, cpu, &ctx);
+                run(&mut self.generic.unknown_enter, cpu, observer, &ctx);
             }
         }
-        run(&mut self.generic.all_enter, cpu, &ctx);
-        observer.enter(cpu, &ctx);
+        run(&mut self.generic.all_enter, cpu, observer, &ctx);
 
         let returns = info.map(|i| i.returns).unwrap_or_default();
         if returns.noreturn {
@@ -564,15 +565,16 @@ impl Engine {
                 self.remember_return(here);
                 r.ctx.retval = Some(r.ctx.abi.retval(cpu));
                 self.stats.returns += 1;
+                observer.ret(cpu, &r.ctx);
                 dispatch_return(
                     &mut self.generic,
                     &mut self.profiles,
                     usize::from(r.profile),
                     r.index,
                     cpu,
+                    observer,
                     &r.ctx,
                 );
-                observer.ret(cpu, &r.ctx);
             }
             return;
         };
@@ -611,15 +613,16 @@ impl Engine {
         let (p, index) = (usize::from(entry.profile), entry.index);
         // The hooks borrow the stored context while the engine's hook lists
         // are borrowed mutably: disjoint fields, no copy.
+        observer.ret(cpu, &entry.ctx);
         dispatch_return(
             &mut self.generic,
             &mut self.profiles,
             p,
             index,
             cpu,
+            observer,
             &entry.ctx,
         );
-        observer.ret(cpu, &entry.ctx);
         self.stats.returns += 1;
         // (A call watched by `settle_exec` that returns here is skipped there:
         // its slot's sequence number no longer matches.)
@@ -827,9 +830,9 @@ impl Handler for Engine {
     }
 }
 
-/// Sees every call an engine handles, after its hooks have run: what a
-/// trace session (filters, sinks, summaries) is built on, without being a
-/// hook itself. `()` observes nothing.
+/// Sees every call an engine handles, before its hooks run: what a trace
+/// session (filters, sinks, summaries, who made the call) is built on,
+/// without being a hook itself. `()` observes nothing.
 pub trait Observer {
     /// A call entered ([`SyscallCtx::retval`] is `None`).
     fn enter(&mut self, cpu: &mut dyn Cpu, ctx: &SyscallCtx) {
@@ -851,6 +854,15 @@ pub trait Observer {
     /// The pending call with sequence number `seq` will not be reported.
     fn dropped(&mut self, seq: u64, why: Dropped) {
         let _ = (seq, why);
+    }
+
+    /// Who made the call `ctx`, for its hooks ([`Cpu::process`] on the
+    /// `cpu` a hook is given), asked after [`Observer::enter`] or
+    /// [`Observer::ret`] saw the call; `None` when this observer cannot
+    /// tell.
+    fn process(&mut self, cpu: &mut dyn Cpu, ctx: &SyscallCtx) -> Option<Process> {
+        let _ = (cpu, ctx);
+        None
     }
 }
 
@@ -899,20 +911,69 @@ fn dispatch_return(
     p: usize,
     index: u16,
     cpu: &mut dyn Cpu,
+    observer: &mut dyn Observer,
     ctx: &SyscallCtx,
 ) {
     if index == UNKNOWN {
-        run(&mut generic.unknown_return, cpu, ctx);
+        run(&mut generic.unknown_return, cpu, observer, ctx);
     } else {
-        run(&mut profiles[p].ret[usize::from(index)], cpu, ctx);
+        run(&mut profiles[p].ret[usize::from(index)], cpu, observer, ctx);
     }
-    run(&mut generic.all_return, cpu, ctx);
+    run(&mut generic.all_return, cpu, observer, ctx);
 }
 
+/// Runs `hooks` on the call `ctx`, each given the backend's CPU with
+/// `observer` answering [`Cpu::process`].
 #[inline]
-fn run(hooks: &mut [Hook], cpu: &mut dyn Cpu, ctx: &SyscallCtx) {
+fn run(hooks: &mut [Hook], cpu: &mut dyn Cpu, observer: &mut dyn Observer, ctx: &SyscallCtx) {
+    if hooks.is_empty() {
+        return;
+    }
+    let mut cpu = HookCpu { cpu, observer, ctx };
     for h in hooks {
-        h.call(cpu, ctx);
+        h.call(&mut cpu, ctx);
+    }
+}
+
+/// The CPU a hook is given: the backend's, and the observer's answer to
+/// who made the call being handled.
+struct HookCpu<'a> {
+    cpu: &'a mut dyn Cpu,
+    observer: &'a mut dyn Observer,
+    ctx: &'a SyscallCtx,
+}
+
+impl Cpu for HookCpu<'_> {
+    fn reg(&mut self, reg: syscalls2_abi::Reg) -> u64 {
+        self.cpu.reg(reg)
+    }
+
+    fn read_mem(&mut self, addr: u64, buf: &mut [u8]) -> Result<(), crate::MemError> {
+        self.cpu.read_mem(addr, buf)
+    }
+
+    fn pc(&mut self) -> u64 {
+        self.cpu.pc()
+    }
+
+    fn asid(&mut self) -> u64 {
+        self.cpu.asid()
+    }
+
+    fn mode(&mut self) -> syscalls2_abi::Mode {
+        self.cpu.mode()
+    }
+
+    fn index(&self) -> u32 {
+        self.cpu.index()
+    }
+
+    fn icount(&mut self) -> Option<u64> {
+        self.cpu.icount()
+    }
+
+    fn process(&mut self) -> Option<Process> {
+        self.observer.process(self.cpu, self.ctx)
     }
 }
 

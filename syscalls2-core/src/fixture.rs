@@ -391,6 +391,10 @@ impl<C: Cpu + ?Sized> Cpu for Recorder<'_, C> {
     fn icount(&mut self) -> Option<u64> {
         self.inner.icount()
     }
+
+    fn process(&mut self) -> Option<syscalls2_abi::Process> {
+        self.inner.process()
+    }
 }
 
 #[cfg(test)]

@@ -29,7 +29,7 @@ pub use meta::{SyscallInfo, Table};
 pub use syscalls2_abi as abi;
 pub use syscalls2_abi::{
     cpu, errno, Abi, AbiDesc, Arch, ArgClass, ArgDir, ArgInfo, Cpu, CpuExt, Entry, MemError, Mode,
-    Os, Reg, ReturnKind, ReturnSite, Retval, SyscallInsn, MAX_SLOTS,
+    Os, Process, Reg, ReturnKind, ReturnSite, Retval, SyscallInsn, MAX_SLOTS,
 };
 
 /// What generated code refers to. Not public API.

@@ -38,25 +38,33 @@ pub(crate) fn root() -> PathBuf {
 
 /// Builds the default plugin (release) and returns its path.
 pub fn build_plugin() -> Result<PathBuf, String> {
+    Ok(build_release(&["syscalls2-qemu-plugin"])?.join("libsyscalls2_qemu_plugin.so"))
+}
+
+/// Builds the hook example's plugin (release) and returns its path. Built
+/// with the default plugin in one invocation, so that both share one build
+/// of the crates under them.
+fn build_hook_example() -> Result<PathBuf, String> {
+    let dir = build_release(&["syscalls2-qemu-plugin", "qemu-hook-example"])?;
+    Ok(dir.join("libqemu_hook_example.so"))
+}
+
+/// Builds `packages` in release mode; returns the directory they are in.
+fn build_release(packages: &[&str]) -> Result<PathBuf, String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(cargo)
         .current_dir(root())
-        .args([
-            "build",
-            "--release",
-            "--quiet",
-            "-p",
-            "syscalls2-qemu-plugin",
-        ])
+        .args(["build", "--release", "--quiet"])
+        .args(packages.iter().flat_map(|p| ["-p", p]))
         .status()
         .map_err(|e| format!("cargo build: {e}"))?;
     if !status.success() {
-        return Err("building the plugin failed".into());
+        return Err(format!("building {} failed", packages.join(", ")));
     }
     let target = std::env::var("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|_| root().join("target"));
-    Ok(target.join("release/libsyscalls2_qemu_plugin.so"))
+    Ok(target.join("release"))
 }
 
 fn qemu_binary(arch: &str) -> &'static str {
@@ -697,6 +705,108 @@ fn check_attribution(arch: &str, ev: &Events, console: &str) -> Vec<String> {
     fails
 }
 
+/// What the hook example printed of one `openat` return.
+struct HookLine {
+    pid: Option<u32>,
+    tid: Option<u32>,
+    comm: String,
+    path: String,
+    ret: i64,
+}
+
+/// The hook example's `openat` lines (`hook-example: open #N by pid P tid
+/// T (comm): "path" -> ret`).
+fn hook_lines(console: &str) -> Vec<HookLine> {
+    console
+        .lines()
+        .filter_map(|l| {
+            let rest = l.trim().strip_prefix("hook-example: open #")?;
+            let (_, rest) = rest.split_once(" by pid ")?;
+            let (pid, rest) = rest.split_once(" tid ")?;
+            let (tid, rest) = rest.split_once(" (")?;
+            let (comm, rest) = rest.split_once("): ")?;
+            let (path, ret) = rest.rsplit_once(" -> ")?;
+            let path: String = serde_json::from_str(path).ok()?;
+            Some(HookLine {
+                pid: pid.parse().ok(),
+                tid: tid.parse().ok(),
+                comm: comm.to_string(),
+                path,
+                ret: ret.parse().ok()?,
+            })
+        })
+        .collect()
+}
+
+/// A user's typed hook asking who made the call (`cpu.process()`, in
+/// `examples/qemu-hook-example`): every `openat` return's hook line has the
+/// pid, tid and name of the trace's event for it, and the processes that
+/// printed their own `/proc/self/stat` are named by their own words.
+fn check_hook_example(arch: &str, ev: &Events, console: &str) -> Vec<String> {
+    let hooks = hook_lines(console);
+    let opens: Vec<&Event> = ev
+        .all
+        .iter()
+        .filter(|e| e.ev == Phase::Return && name(e) == "openat")
+        .collect();
+    if hooks.len() != opens.len() || hooks.len() < 10 {
+        return vec![format!(
+            "{arch}: {} hook lines for {} openat returns in the trace",
+            hooks.len(),
+            opens.len()
+        )];
+    }
+    let mut fails = Vec::new();
+    for (h, e) in hooks.iter().zip(&opens) {
+        let e_path = e.args.iter().find_map(|(_, a)| a.str.clone());
+        let same = (
+            h.pid,
+            h.tid,
+            Some(h.comm.as_str()),
+            Some(&h.path),
+            Some(h.ret),
+        ) == (e.pid, e.tid, e.comm.as_deref(), e_path.as_ref(), e.ret);
+        if !same {
+            fails.push(format!(
+                "{arch}: the hook saw pid {:?} tid {:?} ({}) {:?} -> {}, the trace: {}",
+                h.pid,
+                h.tid,
+                h.comm,
+                h.path,
+                h.ret,
+                line(e)
+            ));
+        }
+    }
+    let (stats, _) = truths(console);
+    let stat_hooks: Vec<_> = hooks
+        .iter()
+        .filter(|h| h.path == "/proc/self/stat")
+        .collect();
+    if stat_hooks.len() != stats.len() || stats.is_empty() {
+        fails.push(format!(
+            "{arch}: {} hook lines open /proc/self/stat, {} processes printed it",
+            stat_hooks.len(),
+            stats.len()
+        ));
+    }
+    for (h, truth) in stat_hooks.iter().zip(&stats) {
+        if h.pid != Some(truth.pid) || Some(&h.comm) != truth.comm.as_ref() {
+            fails.push(format!(
+                "{arch}: the hook saw pid {:?} ({}) open /proc/self/stat; the process says {truth:?}",
+                h.pid, h.comm
+            ));
+        }
+    }
+    if fails.is_empty() {
+        eprintln!(
+            "{arch}: the hook example's cpu.process() matches the trace on {} openat returns",
+            hooks.len()
+        );
+    }
+    fails
+}
+
 /// The counters add up: every enter is returned, retired or pending
 /// (`child_returns` is the number of returns that are a fork's second).
 pub(crate) fn counters_add_up(summary: &Summary, child_returns: i64) -> Result<(), String> {
@@ -774,22 +884,51 @@ pub fn test(args: &[String]) -> Result<(), String> {
                     Err(fails.join("\n"))
                 }
             });
-        match result {
-            Ok(()) => {
-                println!("test qemu::{tag} ... ok");
-                passed += 1;
-            }
-            Err(e) => {
-                println!("test qemu::{tag} ... FAILED\n{e}");
-                failed += 1;
-            }
-        }
+        tally(&tag, result, &mut passed, &mut failed);
+    }
+    if arches.contains(&"x86_64") {
+        // A user's own plugin: its typed hook asks who made each call.
+        let tag = "test-x86_64-hook-example";
+        let result = build_hook_example()
+            .and_then(|so| {
+                let args = ["format=jsonl".to_string()]
+                    .into_iter()
+                    .chain(kernel_arg("x86_64")?)
+                    .collect::<Vec<_>>()
+                    .join(",");
+                boot("x86_64", &so, &args, WORKLOAD, 1, tag)
+            })
+            .and_then(|run| {
+                let run = run.ok()?;
+                let ev = parse_log(&run.log, &run.stats)?;
+                let fails = check_hook_example("x86_64", &ev, &run.console);
+                if fails.is_empty() {
+                    Ok(())
+                } else {
+                    Err(fails.join("\n"))
+                }
+            });
+        tally(tag, result, &mut passed, &mut failed);
     }
     println!("{passed} passed, {failed} failed");
     if failed > 0 {
         Err(format!("{failed} QEMU guest test(s) failed"))
     } else {
         Ok(())
+    }
+}
+
+/// Prints a guest test's outcome as `cargo test` does, and counts it.
+fn tally(tag: &str, result: Result<(), String>, passed: &mut u32, failed: &mut u32) {
+    match result {
+        Ok(()) => {
+            println!("test qemu::{tag} ... ok");
+            *passed += 1;
+        }
+        Err(e) => {
+            println!("test qemu::{tag} ... FAILED\n{e}");
+            *failed += 1;
+        }
     }
 }
 
