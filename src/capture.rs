@@ -236,6 +236,17 @@ impl Capture {
             return value;
         }
         let mut value = self.value(cpu, ctx, a, v, length);
+        if let (ArgClass::Int { bits, .. }, Some(info)) = (a.class, ctx.info) {
+            // At the argument's width: a ULONG's upper half of a 64-bit
+            // register is not the value.
+            let v = if bits >= 64 {
+                v
+            } else {
+                v & ((1u64 << bits) - 1)
+            };
+            value.names = wa::meaning_of(info.name, a).and_then(|m| m.render(ctx.abi, v));
+            return value;
+        }
         if v == 0 || a.class != ArgClass::StructPtr {
             return value;
         }

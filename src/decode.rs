@@ -6,7 +6,11 @@
 //! architecture's UAPI headers as its C compiler reads them (MIPS's
 //! `O_CREAT` is 0x100, x86's 0x40), the sets and the argument rules from
 //! `data/linux_constants.txt` and `data/linux_args.txt`. Adding a flag set
-//! or saying which argument uses it is a change of those files.
+//! or saying which argument uses it is a change of those files. The Windows
+//! sets (`FILE_READ_DATA|SYNCHRONIZE`, `FILE_OPEN`, `FileBasicInformation`)
+//! are generated the same way from mingw-w64's headers
+//! (`data/windows_constants.txt`, `cargo xtask constants windows`); which
+//! Windows argument takes which set is `data/windows_args.txt`'s.
 //!
 //! ```
 //! use syscalls2::decode;
@@ -21,6 +25,12 @@ use syscalls2_core::Abi;
 #[path = "generated/linux_constants.rs"]
 #[rustfmt::skip]
 mod generated;
+
+/// The Windows sets (access masks, create options, information classes),
+/// from mingw-w64's headers: `cargo xtask constants windows`.
+#[path = "generated/windows_constants.rs"]
+#[rustfmt::skip]
+mod windows_generated;
 
 /// A named set of constants of one ABI: the values an argument takes, or
 /// the flags it or's together.
@@ -276,10 +286,13 @@ impl Cond {
     }
 }
 
-/// The constant sets of `abi` (empty for an ABI the generator does not know).
+/// The constant sets of `abi` (empty for an ABI the generators do not know):
+/// Linux's from `data/linux_constants.txt`, Windows' from
+/// `data/windows_constants.txt`.
 pub fn sets(abi: Abi) -> &'static [ConstSet] {
     generated::ABIS
         .iter()
+        .chain(windows_generated::ABIS)
         .find(|(name, _)| *name == abi.name())
         .map_or(&[], |(_, sets)| sets)
 }

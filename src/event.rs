@@ -226,7 +226,10 @@ impl<'de> Deserialize<'de> for Args {
 /// - integers it points to (a wait status, two fds): `{"ptr": .., "ints": [3, 4]}`;
 /// - a structure it points to: `{"ptr": .., "fields": {"tv_sec": {"uint": 15}, "tv_nsec": {"uint": 785}}}`;
 /// - memory that could not be read: `{"ptr": .., "unreadable": true}`;
-/// - a Windows handle with the name of its object: `{"uint": 124, "object": "\\??\\C:\\x.txt"}`.
+/// - a Windows handle with the name of its object: `{"uint": 124, "object": "\\??\\C:\\x.txt"}`;
+/// - a Windows integer by the names of its constants (an access mask, a
+///   create option, an information class, an NTSTATUS argument):
+///   `{"uint": 1048705, "names": "FILE_READ_DATA|FILE_READ_ATTRIBUTES|SYNCHRONIZE"}`.
 ///
 /// A reader picks the member it wants (`args.filename.str` in DuckDB).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -271,6 +274,13 @@ pub struct ArgValue {
     /// an `OBJECT_ATTRIBUTES` the full name (after its RootDirectory's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub object: Option<String>,
+    /// A Windows integer by its constants' names, as strace prints flags
+    /// (`FILE_READ_DATA|SYNCHRONIZE`, what no name covers in hex) or a value
+    /// (`FILE_OPEN`, `FileBasicInformation`, `STATUS_SUCCESS`): for an
+    /// argument or a structure's field `data/windows_args.txt` gives a
+    /// meaning (the values are mingw-w64's: `data/windows_constants.txt`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub names: Option<String>,
 }
 
 impl ArgValue {

@@ -346,6 +346,10 @@ impl Strace {
             Some(o) => format!("{text}<{o}>"),
             None => text,
         };
+        // A Windows integer the data gives a meaning: by its names.
+        if let Some(names) = &v.names {
+            return named(names.clone());
+        }
         if let Some(ints) = &v.ints {
             let items: Vec<String> = ints.iter().map(|i| named(i.to_string())).collect();
             return format!("[{}]", items.join(", "));

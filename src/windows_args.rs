@@ -19,7 +19,7 @@
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
-use syscalls2_core::{windows, Abi, ArgDir, ArgInfo, Cpu, CpuExt, MemError, SyscallCtx};
+use syscalls2_core::{errno, windows, Abi, ArgDir, ArgInfo, Cpu, CpuExt, MemError, SyscallCtx};
 
 /// The data file, compiled in.
 const DATA: &str = include_str!("../data/windows_args.txt");
@@ -50,6 +50,38 @@ pub struct FieldDef {
     pub name: &'static str,
     /// Its kind.
     pub kind: FieldKind,
+    /// The set of `data/windows_constants.txt` that names its value
+    /// (`OBJECT_ATTRIBUTES.Attributes`: `object_attributes`), if one does.
+    pub set: Option<&'static str>,
+}
+
+/// What an integer argument's value means (`data/windows_args.txt`'s
+/// `type` and per-call lines).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Meaning {
+    /// One of the sets of `data/windows_constants.txt`, by its name:
+    /// `file_access` renders `0x120089` as
+    /// `FILE_READ_DATA|FILE_READ_EA|FILE_READ_ATTRIBUTES|READ_CONTROL|SYNCHRONIZE`.
+    Set(&'static str),
+    /// An `NTSTATUS`, by its name (`STATUS_SUCCESS`).
+    Status,
+}
+
+impl Meaning {
+    /// `value` by its names on `abi`, as strace prints flags
+    /// (`FILE_READ_DATA|SYNCHRONIZE`, what no name covers in hex) or a
+    /// value (`FileBasicInformation`, else the number); an NTSTATUS by its
+    /// name, else `None`.
+    pub fn render(self, abi: Abi, value: u64) -> Option<String> {
+        match self {
+            Meaning::Set(name) => {
+                let sets = crate::decode::sets(abi);
+                Some(crate::decode::set(sets, name)?.render(sets, value))
+            }
+            Meaning::Status => errno::ntstatus_by_value(errno::tables::NTSTATUS, value as u32)
+                .map(|n| n.name.to_string()),
+        }
+    }
 }
 
 /// A structure of the data file.
@@ -125,6 +157,20 @@ pub struct Data {
     pub structs: Vec<Struct>,
     /// (syscall, argument, rule).
     pub rules: Vec<(&'static str, &'static str, HandleRule)>,
+    /// (C type, meaning): `type` lines.
+    pub types: Vec<(&'static str, Meaning)>,
+    /// (syscall, argument, meaning): a call's own lines.
+    pub meanings: Vec<(&'static str, &'static str, Meaning)>,
+}
+
+/// A meaning's word of the data file: `status`, or a set the generated
+/// Windows constants have.
+fn meaning(word: &'static str) -> Option<Meaning> {
+    if word == "status" {
+        return Some(Meaning::Status);
+    }
+    let sets = crate::decode::sets(syscalls2_core::abi::windows_x86::ABI);
+    crate::decode::set(sets, word).map(|_| Meaning::Set(word))
 }
 
 /// Parses the data file's text; an error names the line.
@@ -141,6 +187,17 @@ pub fn parse(text: &'static str) -> Result<Data, String> {
                     .iter()
                     .map(|f| {
                         let (name, kind) = f.split_once(':').ok_or_else(|| err("FIELD:KIND"))?;
+                        let (kind, set) = match kind.split_once(':') {
+                            Some((kind, set)) => match meaning(set) {
+                                Some(Meaning::Set(set)) => (kind, Some(set)),
+                                _ => {
+                                    return Err(err(&format!(
+                                        "{set}: no set of data/windows_constants.txt"
+                                    )))
+                                }
+                            },
+                            None => (kind, None),
+                        };
                         let kind = match kind {
                             "u16" => FieldKind::Uint(2),
                             "u32" => FieldKind::Uint(4),
@@ -153,7 +210,7 @@ pub fn parse(text: &'static str) -> Result<Data, String> {
                             "ustr" => FieldKind::Ustr,
                             _ => return Err(err(&format!("unknown kind {kind:?}"))),
                         };
-                        Ok(FieldDef { name, kind })
+                        Ok(FieldDef { name, kind, set })
                     })
                     .collect::<Result<_, _>>()?;
                 data.structs.push(Struct { name, fields });
@@ -173,7 +230,25 @@ pub fn parse(text: &'static str) -> Result<Data, String> {
                     data.rules.push((c, arg, rule));
                 }
             }
-            _ => return Err(err("not a struct or handle rule")),
+            ["type", ctype, word] => {
+                let m = meaning(word).ok_or_else(|| {
+                    err(&format!(
+                        "{word}: not status or a set of data/windows_constants.txt"
+                    ))
+                })?;
+                data.types.push((ctype, m));
+            }
+            [calls, arg, word] => {
+                let m = meaning(word).ok_or_else(|| {
+                    err(&format!(
+                        "{word}: not close, status or a set of data/windows_constants.txt"
+                    ))
+                })?;
+                for c in calls.split(',') {
+                    data.meanings.push((c, arg, m));
+                }
+            }
+            _ => return Err(err("not a struct, handle rule, type or argument line")),
         }
     }
     Ok(data)
@@ -197,6 +272,23 @@ pub fn rule(syscall: &str, arg: &str) -> Option<HandleRule> {
         .iter()
         .find(|(s, a, _)| *s == syscall && *a == arg)
         .map(|&(_, _, r)| r)
+}
+
+/// What the value of `syscall`'s argument `a` means: the call's own line,
+/// else its type's.
+pub fn meaning_of(syscall: &str, a: &ArgInfo) -> Option<Meaning> {
+    let data = &*DATA_PARSED;
+    let own = data
+        .meanings
+        .iter()
+        .find(|(s, n, _)| *s == syscall && *n == a.name)
+        .map(|(_, _, m)| *m);
+    own.or_else(|| {
+        data.types
+            .iter()
+            .find(|(t, _)| *t == a.ctype)
+            .map(|(_, m)| *m)
+    })
 }
 
 /// Whether an argument is a handle by value (`HANDLE`).
@@ -375,7 +467,7 @@ pub fn read_struct(
     for f in s.layout(ctx.abi) {
         let at = addr.wrapping_add(f.offset);
         let raw = cpu.read_uint(at, f.size)?;
-        let value = match f.def.kind {
+        let mut value = match f.def.kind {
             FieldKind::Int(n) => {
                 let shift = 64 - 8 * n as u32;
                 ArgValue::int(((raw << shift) as i64) >> shift)
@@ -392,6 +484,11 @@ pub fn read_struct(
                 }),
             FieldKind::Ustr | FieldKind::Ptr => ArgValue::ptr(raw),
             FieldKind::Uint(_) | FieldKind::Size => ArgValue::uint(raw),
+        };
+        value.names = match (f.def.kind, f.def.set) {
+            (FieldKind::Status, _) => Meaning::Status.render(ctx.abi, raw),
+            (_, Some(set)) => Meaning::Set(set).render(ctx.abi, raw),
+            _ => None,
         };
         out.push((f.def.name.to_string(), value));
     }
@@ -561,6 +658,75 @@ mod tests {
         assert_eq!(h.name(7, 0x30), Some(r"\??\C:\dir\a.txt"));
     }
 
+    /// The meanings render with mingw-w64's values: each object type's
+    /// rights, values, flags, information classes, NTSTATUS names.
+    #[test]
+    fn meanings_name_values_as_the_headers_do() {
+        let abi = windows_x86::ABI;
+        let table = syscalls2_profiles::by_name("windows7_x86").unwrap();
+        let arg = |call: &str, name: &str| {
+            let info = table.by_name(call).unwrap();
+            let a = info.args.iter().find(|a| a.name == name).unwrap();
+            meaning_of(call, a)
+        };
+        let show =
+            |call: &str, name: &str, v: u64| arg(call, name).unwrap().render(abi, v).unwrap();
+        // FILE_GENERIC_READ, then the same bits as a key's rights.
+        assert_eq!(
+            show("NtOpenFile", "DesiredAccess", 0x120089),
+            "FILE_READ_DATA|FILE_READ_EA|FILE_READ_ATTRIBUTES|READ_CONTROL|SYNCHRONIZE"
+        );
+        assert_eq!(
+            show("NtOpenKey", "DesiredAccess", 0x20019),
+            "KEY_QUERY_VALUE|KEY_ENUMERATE_SUB_KEYS|KEY_NOTIFY|READ_CONTROL"
+        );
+        assert_eq!(
+            show("NtOpenProcess", "DesiredAccess", 0x1410),
+            "PROCESS_VM_READ|PROCESS_QUERY_INFORMATION|PROCESS_QUERY_LIMITED_INFORMATION"
+        );
+        // A call that does not say which object: the standard and generic
+        // rights by name, the specific ones in hex.
+        assert_eq!(
+            show("NtDuplicateObject", "DesiredAccess", 0x80100003),
+            "SYNCHRONIZE|GENERIC_READ|0x3"
+        );
+        assert_eq!(show("NtCreateFile", "CreateDisposition", 3), "FILE_OPEN_IF");
+        assert_eq!(show("NtCreateFile", "CreateDisposition", 9), "9");
+        assert_eq!(show("NtCreateFile", "ShareAccess", 0), "0");
+        assert_eq!(
+            show("NtCreateFile", "ShareAccess", 7),
+            "FILE_SHARE_READ|FILE_SHARE_WRITE|FILE_SHARE_DELETE"
+        );
+        assert_eq!(
+            show("NtQueryInformationFile", "FileInformationClass", 4),
+            "FileBasicInformation"
+        );
+        assert_eq!(
+            show("NtQueryInformationProcess", "ProcessInformationClass", 0),
+            "ProcessBasicInformation"
+        );
+        assert_eq!(
+            show("NtAllocateVirtualMemory", "AllocationType", 0x3000),
+            "MEM_COMMIT|MEM_RESERVE"
+        );
+        assert_eq!(
+            show("NtAllocateVirtualMemory", "Protect", 4),
+            "PAGE_READWRITE"
+        );
+        assert_eq!(
+            show("NtTerminateProcess", "ExitStatus", 0xc000013a),
+            "STATUS_CONTROL_C_EXIT"
+        );
+        // An integer nothing names.
+        assert_eq!(arg("NtReadFile", "Length"), None);
+        // OBJECT_ATTRIBUTES.Attributes takes its set.
+        let oa = structure("OBJECT_ATTRIBUTES").unwrap();
+        assert_eq!(oa.fields[3].set, Some("object_attributes"));
+        assert!(parse("struct X a:u32:nosuch\n").is_err());
+        assert!(parse("type ULONG nosuch\n").is_err());
+        assert!(parse("NtOpenFile OpenOptions nosuch\n").is_err());
+    }
+
     /// Every rule names a call and arguments of the bundled Windows tables.
     #[test]
     fn rules_name_real_arguments() {
@@ -579,6 +745,23 @@ mod tests {
             for n in names {
                 assert!(info.args.iter().any(|a| a.name == n), "{call} has no {n}");
             }
+        }
+        // A call's meanings: in some Windows table, with that argument, an integer.
+        let windows: Vec<_> = syscalls2_profiles::all()
+            .iter()
+            .filter(|t| t.name.starts_with("windows"))
+            .collect();
+        for (call, arg, _) in &parse(DATA).unwrap().meanings {
+            let found = windows
+                .iter()
+                .filter_map(|t| t.by_name(call))
+                .flat_map(|i| i.args.iter())
+                .find(|a| a.name == *arg)
+                .unwrap_or_else(|| panic!("no Windows table has {call}({arg})"));
+            assert!(
+                matches!(found.class, syscalls2_core::ArgClass::Int { .. }),
+                "{call}({arg}) is not an integer"
+            );
         }
     }
 }

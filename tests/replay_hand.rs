@@ -270,7 +270,7 @@ fn windows_lines(path: &str, handle: &str, read: &str) -> Vec<String> {
     // The path as strace shows a wide string (escaped) and as a handle's name.
     let name = path.replace("\\\\", "\\");
     let create = format!(
-        "[0x11000] NtCreateFile([{handle}<{name}>], 0x80100080, L\"{path}\", 0x12f040, NULL, 128, 1, 1, 96, NULL, 0) = 0x0 STATUS_SUCCESS"
+        "[0x11000] NtCreateFile([{handle}<{name}>], {CREATE_ARGS_1}, L\"{path}\", 0x12f040, {CREATE_ARGS_2}) = 0x0 STATUS_SUCCESS"
     );
     vec![
         create,
@@ -278,6 +278,14 @@ fn windows_lines(path: &str, handle: &str, read: &str) -> Vec<String> {
         format!("[0x11000] NtClose({handle}<{name}>) = 0x0 STATUS_SUCCESS"),
     ]
 }
+
+/// The fixtures' NtCreateFile arguments by their names (mingw-w64's
+/// values, `data/windows_constants.txt`; which set each argument takes is
+/// `data/windows_args.txt`'s): DesiredAccess 0x80100080 as a file's
+/// rights, FileAttributes 128, ShareAccess 1, CreateDisposition 1,
+/// CreateOptions 0x60.
+const CREATE_ARGS_1: &str = "FILE_READ_ATTRIBUTES|SYNCHRONIZE|GENERIC_READ";
+const CREATE_ARGS_2: &str = "NULL, FILE_ATTRIBUTE_NORMAL, FILE_SHARE_READ, FILE_OPEN, FILE_SYNCHRONOUS_IO_NONALERT|FILE_NON_DIRECTORY_FILE, NULL, 0";
 
 /// What the x86 fixtures' NtReadFile read.
 const SECRET: &str = "{Status=STATUS_SUCCESS, Information=11}, \"top secret\\n\"";
@@ -307,6 +315,42 @@ fn windows_x86_sysenter_profiles() {
     assert_eq!(lines("windowsxp_sp3_x86.json"), xp3);
 }
 
+/// The JSON lines carry the same names as `names`, beside the numbers.
+#[test]
+fn windows_constants_are_named_in_the_json_lines() {
+    let r = run("windows7_x86_filereadmon.json");
+    let create = r
+        .events
+        .iter()
+        .find(|e| e.name.as_deref() == Some("NtCreateFile"))
+        .unwrap();
+    let json = serde_json::to_value(create).unwrap();
+    let args = &json["args"];
+    assert_eq!(args["DesiredAccess"]["uint"], 0x80100080u64);
+    assert_eq!(
+        args["DesiredAccess"]["names"],
+        "FILE_READ_ATTRIBUTES|SYNCHRONIZE|GENERIC_READ"
+    );
+    assert_eq!(args["CreateDisposition"]["names"], "FILE_OPEN");
+    assert_eq!(
+        args["CreateOptions"]["names"],
+        "FILE_SYNCHRONOUS_IO_NONALERT|FILE_NON_DIRECTORY_FILE"
+    );
+    assert_eq!(args["ShareAccess"]["names"], "FILE_SHARE_READ");
+    // Integers no rule names have none.
+    assert!(args["EaLength"].get("names").is_none());
+    let read = r
+        .events
+        .iter()
+        .find(|e| e.name.as_deref() == Some("NtReadFile") && e.ret.is_some())
+        .unwrap();
+    let json = serde_json::to_value(read).unwrap();
+    assert_eq!(
+        json["args"]["IoStatusBlock"]["fields"]["Status"]["names"],
+        "STATUS_SUCCESS"
+    );
+}
+
 #[test]
 fn windows2000_int2e() {
     assert_eq!(
@@ -319,7 +363,7 @@ fn windows2000_int2e() {
 fn windows_x64_register_and_stack_arguments() {
     let expect = |path: &str| {
         vec![
-            format!("[0x11000] NtCreateFile([452<{}>], 0x80100080, L\"{path}\", 0x2ff080, NULL, 128, 1, 1, 96, NULL, 0) = 0x0 STATUS_SUCCESS", path.replace("\\\\", "\\")),
+            format!("[0x11000] NtCreateFile([452<{}>], {CREATE_ARGS_1}, L\"{path}\", 0x2ff080, {CREATE_ARGS_2}) = 0x0 STATUS_SUCCESS", path.replace("\\\\", "\\")),
             format!("[0x11000] NtReadFile(452<{}>, 0, NULL, NULL, {SECRET}, 4096, NULL, NULL) = 0x0 STATUS_SUCCESS", path.replace("\\\\", "\\")),
             format!("[0x11000] NtClose(452<{}>) = 0x0 STATUS_SUCCESS", path.replace("\\\\", "\\")),
         ]

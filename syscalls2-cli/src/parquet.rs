@@ -18,7 +18,7 @@
 //! An argument is a struct of [`ArgValue`]'s members, each null where the
 //! JSON object lacks it: `int` Int64, `uint` and `ptr` UInt64, `str` and
 //! `bytes` (hex, as in JSON) Utf8, `array` List<Utf8>, `truncated` and
-//! `unreadable` Boolean, `ints` List<Int64>, `object` Utf8, and `fields` — a structure's
+//! `unreadable` Boolean, `ints` List<Int64>, `object` and `names` Utf8, and `fields` — a structure's
 //! fields, again a map of name to argument (one level: a field has no
 //! fields of its own, as the capture writes them; a deeper one is an
 //! error).
@@ -167,6 +167,7 @@ pub fn arg_fields(nested: bool) -> Fields {
         Field::new("truncated", Boolean, true),
         Field::new("ints", DataType::List(item(Int64)), true),
         Field::new("object", Utf8, true),
+        Field::new("names", Utf8, true),
     ];
     if nested {
         f.push(Field::new("fields", args_type(false), true));
@@ -273,6 +274,12 @@ fn arg_struct(values: &[&ArgValue], nested: bool) -> Result<StructArray, String>
             values
                 .iter()
                 .map(|v| v.object.as_deref())
+                .collect::<StringArray>(),
+        ),
+        Arc::new(
+            values
+                .iter()
+                .map(|v| v.names.as_deref())
                 .collect::<StringArray>(),
         ),
     ];

@@ -27,6 +27,8 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+pub mod windows;
+
 /// The data files, relative to the workspace root.
 const CONSTANTS: &str = "data/linux_constants.txt";
 const ARGS: &str = "data/linux_args.txt";
@@ -80,8 +82,8 @@ const ABIS: [(&str, &str, &str, &str); 7] = [
     ),
 ];
 
-/// One set of `data/linux_constants.txt`.
-#[derive(Debug)]
+/// One set of `data/linux_constants.txt` (or `data/windows_constants.txt`).
+#[derive(Debug, Clone)]
 struct SetDef {
     name: String,
     flags: bool,
@@ -94,6 +96,9 @@ struct SetDef {
     /// names (default: in decimal).
     other: Option<String>,
     names: Vec<String>,
+    /// `enum SET TAG`: the C enum whose enumerators are the names, in
+    /// declaration order (read from the compiler's AST, not listed).
+    enum_tag: Option<String>,
 }
 
 /// A `struct` line: the data's name, the C tag, the fields strace prints
@@ -140,27 +145,68 @@ struct ConstantsFile {
     /// C declarations written after the headers, for some ABIs.
     cdefs: Vec<(Vec<String>, String)>,
     sets: Vec<SetDef>,
+    /// `unit HEADER...`: translation units, each compiled on its own (a
+    /// name's value is the first unit's that defines it).
+    units: Vec<Vec<String>>,
 }
 
 fn parse_constants(text: &str) -> Result<ConstantsFile, String> {
+    let abis: Vec<&str> = ABIS.iter().map(|a| a.0).collect();
+    let f = parse_constants_in(text, CONSTANTS, &abis)?;
+    if !f.units.is_empty() || f.sets.iter().any(|s| s.enum_tag.is_some()) {
+        return Err(format!(
+            "{CONSTANTS}: `unit` and `enum` are the Windows constants' (data/windows_constants.txt)"
+        ));
+    }
+    Ok(f)
+}
+
+/// Parses a constants file named `file` whose `-if` lines may name `abis`.
+fn parse_constants_in(text: &str, file: &str, abis: &[&str]) -> Result<ConstantsFile, String> {
     let mut f = ConstantsFile::default();
     for (n, line) in text.lines().enumerate() {
         let line = line.split('#').next().unwrap_or("").trim();
-        let at = |e: String| format!("{CONSTANTS}:{}: {e}", n + 1);
+        let at = |e: String| format!("{file}:{}: {e}", n + 1);
         let mut words = line.split_whitespace();
         match words.next() {
             None => {}
             Some("include") => f.headers.extend(words.map(String::from)),
+            Some("unit") => {
+                let unit: Vec<String> = words.map(String::from).collect();
+                if unit.is_empty() {
+                    return Err(at("unit needs headers".into()));
+                }
+                f.units.push(unit);
+            }
+            Some("enum") => {
+                let (Some(name), Some(tag), None) = (words.next(), words.next(), words.next())
+                else {
+                    return Err(at("expected `enum SET C_ENUM_TAG`".into()));
+                };
+                if f.sets.iter().any(|s| s.name == name) {
+                    return Err(at(format!("set {name} defined twice")));
+                }
+                f.sets.push(SetDef {
+                    name: name.to_string(),
+                    flags: false,
+                    fields: Vec::new(),
+                    zero: None,
+                    other: None,
+                    names: Vec::new(),
+                    enum_tag: Some(tag.to_string()),
+                });
+            }
             Some(how @ ("include-if" | "cdef-if")) => {
                 let rest: Vec<&str> = words.collect();
                 let colon = rest
                     .iter()
                     .position(|w| *w == ":")
                     .ok_or_else(|| at(format!("{how} needs `ABI... : ...`")))?;
-                let abis: Vec<String> = rest[..colon].iter().map(|s| s.to_string()).collect();
-                if let Some(bad) = abis.iter().find(|a| !ABIS.iter().any(|x| x.0 == *a)) {
-                    return Err(at(format!("{bad}: not a Linux ABI")));
+                let these: Vec<String> = rest[..colon].iter().map(|s| s.to_string()).collect();
+                if let Some(bad) = these.iter().find(|a| !abis.contains(&a.as_str())) {
+                    return Err(at(format!("{bad}: not an ABI of {file}")));
                 }
+                let abis = these;
                 let rest = &rest[colon + 1..];
                 if how == "cdef-if" {
                     f.cdefs.push((abis, rest.join(" ")));
@@ -180,8 +226,20 @@ fn parse_constants(text: &str) -> Result<ConstantsFile, String> {
                     zero: None,
                     other: None,
                     names: Vec::new(),
+                    enum_tag: None,
                 };
                 for w in words {
+                    // `@SET`: an earlier set's names, in its order (the
+                    // rights every object type shares).
+                    if let Some(other) = w.strip_prefix('@') {
+                        let other = f
+                            .sets
+                            .iter()
+                            .find(|s| s.name == other)
+                            .ok_or_else(|| at(format!("{w}: no earlier set {other}")))?;
+                        set.names.extend(other.names.iter().cloned());
+                        continue;
+                    }
                     if let Some(other) = w.strip_prefix("else=") {
                         if kind != "value" || !matches!(other, "hex" | "x1024") {
                             return Err(at(format!(
@@ -209,17 +267,18 @@ fn parse_constants(text: &str) -> Result<ConstantsFile, String> {
             }
             Some(how @ ("struct" | "struct-if")) => {
                 let mut rest: Vec<&str> = words.collect();
-                let mut abis = Vec::new();
+                let mut abis_of = Vec::new();
                 if how == "struct-if" {
                     let colon = rest
                         .iter()
                         .position(|w| *w == ":")
                         .ok_or_else(|| at("struct-if needs `ABI... : NAME C_TAG : ...`".into()))?;
-                    abis = rest.drain(..=colon).map(String::from).collect();
-                    abis.pop();
-                    if let Some(bad) = abis.iter().find(|a| !ABIS.iter().any(|x| x.0 == *a)) {
-                        return Err(at(format!("{bad}: not a Linux ABI")));
+                    let mut these: Vec<String> = rest.drain(..=colon).map(String::from).collect();
+                    these.pop();
+                    if let Some(bad) = these.iter().find(|a| !abis.contains(&a.as_str())) {
+                        return Err(at(format!("{bad}: not an ABI of {file}")));
                     }
+                    abis_of = these;
                 }
                 let [name, tag, ":", fields @ ..] = rest.as_slice() else {
                     return Err(at(
@@ -259,7 +318,7 @@ fn parse_constants(text: &str) -> Result<ConstantsFile, String> {
                     tag: tag.to_string(),
                     fields,
                     more,
-                    abis,
+                    abis: abis_of,
                 });
             }
             Some(other) => return Err(at(format!("unknown directive {other:?}"))),
@@ -320,6 +379,7 @@ fn probe_source(
     headers: &[&str],
     cdefs: &[&str],
     names: &BTreeSet<&str>,
+    enumerators: &[&str],
     structs: &[&StructDef],
 ) -> String {
     let mut c = String::new();
@@ -334,6 +394,14 @@ fn probe_source(
         let _ = writeln!(
             c,
             "#ifdef {n}\n  __asm__ volatile(\".ascii \\\"@S2 {n} %0\\\"\" :: \"i\"((long long)({n})));\n#endif"
+        );
+    }
+    // An enum's constants are no macros: asked unconditionally (the
+    // generator read them from this unit's declarations).
+    for n in enumerators {
+        let _ = writeln!(
+            c,
+            "  __asm__ volatile(\".ascii \\\"@S2 {n} %0\\\"\" :: \"i\"((long long)({n})));"
         );
     }
     let emit = |c: &mut String, key: String, expr: String| {
@@ -383,8 +451,8 @@ fn parse_probe(asm: &str) -> Result<BTreeMap<String, i64>, String> {
     Ok(out)
 }
 
-/// Entry point of `cargo xtask constants ...`.
-pub fn main(args: &[String]) -> Result<(), String> {
+/// `--debs DIR [--cc CLANG]`: the packages' directory and the compiler.
+fn options(args: &[String], usage: fn() -> String) -> Result<(PathBuf, String), String> {
     let mut debs = None;
     let mut cc = "clang-14".to_string();
     let mut it = args.iter();
@@ -400,7 +468,15 @@ pub fn main(args: &[String]) -> Result<(), String> {
             _ => return Err(format!("unknown argument {a:?}\n{}", usage())),
         }
     }
-    let debs = debs.ok_or_else(usage)?;
+    Ok((debs.ok_or_else(usage)?, cc))
+}
+
+/// Entry point of `cargo xtask constants ...`.
+pub fn main(args: &[String]) -> Result<(), String> {
+    if args.first().map(String::as_str) == Some("windows") {
+        return windows::main(&args[1..]);
+    }
+    let (debs, cc) = options(args, usage)?;
     let root = crate::qemu::root();
     let read = |p: &str| std::fs::read_to_string(root.join(p)).map_err(|e| format!("{p}: {e}"));
     let constants = parse_constants(&read(CONSTANTS)?)?;
@@ -416,6 +492,7 @@ pub fn main(args: &[String]) -> Result<(), String> {
             &constants.headers_for(abi),
             &constants.cdefs_for(abi),
             &names,
+            &[],
             &constants
                 .structs
                 .iter()
@@ -440,19 +517,25 @@ pub fn main(args: &[String]) -> Result<(), String> {
     let args = parse_args(&read(ARGS)?, &constants)?;
     let text = render(&constants, &per_abi, &args, &packages, &version);
     let out = root.join(OUT);
-    std::fs::write(&out, text).map_err(|e| format!("{}: {e}", out.display()))?;
+    write_formatted(&out, &text)?;
+    for (abi, _, values) in &per_abi {
+        eprintln!("{abi}: {} of {} names defined", values.len(), names.len());
+    }
+    eprintln!("wrote {}", out.display());
+    Ok(())
+}
+
+/// Writes generated Rust to `out`, formatted by rustfmt.
+fn write_formatted(out: &Path, text: &str) -> Result<(), String> {
+    std::fs::write(out, text).map_err(|e| format!("{}: {e}", out.display()))?;
     let status = Command::new("rustfmt")
         .args(["--edition", "2021"])
-        .arg(&out)
+        .arg(out)
         .status()
         .map_err(|e| format!("rustfmt: {e}"))?;
     if !status.success() {
         return Err(format!("rustfmt failed on {}", out.display()));
     }
-    for (abi, _, values) in &per_abi {
-        eprintln!("{abi}: {} of {} names defined", values.len(), names.len());
-    }
-    eprintln!("wrote {}", out.display());
     Ok(())
 }
 
@@ -867,60 +950,8 @@ fn render(
     o.push_str(
         "use crate::decode::{ArgRule, Cond, ConstSet, Field, Kind, Other, Struct, StructField};\n\n",
     );
-    let sets: BTreeSet<&str> = constants.sets.iter().map(|s| s.name.as_str()).collect();
-    let pair = |values: &BTreeMap<String, i64>, n: &str| {
-        values
-            .get(n)
-            .map(|v| format!("(\"{n}\", {:#x})", *v as u64))
-    };
     for (abi, target, values) in per_abi {
-        let _ = writeln!(
-            o,
-            "/// The constant sets of `{abi}` (clang --target={target}).\npub static {}: &[ConstSet] = &[",
-            abi.to_uppercase()
-        );
-        for s in &constants.sets {
-            let names: Vec<String> = s.names.iter().filter_map(|n| pair(values, n)).collect();
-            let fields: Vec<String> = s
-                .fields
-                .iter()
-                .filter_map(|(mask_name, members)| {
-                    let mask = values.get(mask_name)?;
-                    let (set, names) = match members.as_slice() {
-                        [one] if sets.contains(one.as_str()) => {
-                            (format!("Some(\"{one}\")"), vec![])
-                        }
-                        _ => (
-                            "None".to_string(),
-                            members.iter().filter_map(|n| pair(values, n)).collect(),
-                        ),
-                    };
-                    Some(format!(
-                        "Field {{ name: \"{mask_name}\", mask: {:#x}, set: {set}, names: &[{}] }}",
-                        *mask as u64,
-                        names.join(", ")
-                    ))
-                })
-                .collect();
-            let zero = match s.zero.as_deref().filter(|z| values.contains_key(*z)) {
-                Some(z) => format!("Some(\"{z}\")"),
-                None => "None".into(),
-            };
-            let other = match s.other.as_deref() {
-                Some("hex") => "Other::Hex",
-                Some(_) => "Other::Times1024",
-                None => "Other::Decimal",
-            };
-            let _ = writeln!(
-                o,
-                "    ConstSet {{ name: \"{}\", flags: {}, zero: {zero}, other: {other}, fields: &[{}], names: &[{}] }},",
-                s.name,
-                s.flags,
-                fields.join(", "),
-                names.join(", ")
-            );
-        }
-        o.push_str("];\n\n");
+        render_sets(&mut o, &constants.sets, abi, target, values);
     }
     o.push_str("/// Each ABI's structures, by the ABI's name.\npub static STRUCTS: &[(&str, &[Struct])] = &[\n");
     for (abi, _, values) in per_abi {
@@ -1053,6 +1084,68 @@ fn render(
     }
     o.push_str("];\n");
     o
+}
+
+/// The `pub static {ABI}: &[ConstSet]` of one ABI, from the values its
+/// compiler gave (a name it does not define is left out).
+fn render_sets(
+    o: &mut String,
+    all: &[SetDef],
+    abi: &str,
+    target: &str,
+    values: &BTreeMap<String, i64>,
+) {
+    let sets: BTreeSet<&str> = all.iter().map(|s| s.name.as_str()).collect();
+    let pair = |values: &BTreeMap<String, i64>, n: &str| {
+        values
+            .get(n)
+            .map(|v| format!("(\"{n}\", {:#x})", *v as u64))
+    };
+    let _ = writeln!(
+        o,
+        "/// The constant sets of `{abi}` (clang --target={target}).\npub static {}: &[ConstSet] = &[",
+        abi.to_uppercase()
+    );
+    for s in all {
+        let names: Vec<String> = s.names.iter().filter_map(|n| pair(values, n)).collect();
+        let fields: Vec<String> = s
+            .fields
+            .iter()
+            .filter_map(|(mask_name, members)| {
+                let mask = values.get(mask_name)?;
+                let (set, names) = match members.as_slice() {
+                    [one] if sets.contains(one.as_str()) => (format!("Some(\"{one}\")"), vec![]),
+                    _ => (
+                        "None".to_string(),
+                        members.iter().filter_map(|n| pair(values, n)).collect(),
+                    ),
+                };
+                Some(format!(
+                    "Field {{ name: \"{mask_name}\", mask: {:#x}, set: {set}, names: &[{}] }}",
+                    *mask as u64,
+                    names.join(", ")
+                ))
+            })
+            .collect();
+        let zero = match s.zero.as_deref().filter(|z| values.contains_key(*z)) {
+            Some(z) => format!("Some(\"{z}\")"),
+            None => "None".into(),
+        };
+        let other = match s.other.as_deref() {
+            Some("hex") => "Other::Hex",
+            Some(_) => "Other::Times1024",
+            None => "Other::Decimal",
+        };
+        let _ = writeln!(
+            o,
+            "    ConstSet {{ name: \"{}\", flags: {}, zero: {zero}, other: {other}, fields: &[{}], names: &[{}] }},",
+            s.name,
+            s.flags,
+            fields.join(", "),
+            names.join(", ")
+        );
+    }
+    o.push_str("];\n\n");
 }
 
 /// A condition as the generated Rust's `Option<Cond>`.

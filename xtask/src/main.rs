@@ -85,6 +85,7 @@ fn usage() -> String {
      \x20 kernel-layout --dbg DEB --image DEB --out FILE     a Debian kernel's layout for process attribution\n\
      \x20 schema                                              write schema/event-v1.schema.json from the event types\n\
      \x20 constants --debs DIR [--cc clang-14]                 strace's constants and argument rules from data/ and UAPI headers\n\
+     \x20 constants windows --debs DIR [--cc clang-14]         the Windows constants from data/ and mingw-w64's headers\n\
      \x20 qemu-trace [ARGS] -- CMD                           `syscalls2 trace`: boot a guest, run CMD, print its syscalls\n\
      \x20 qemu-test [ARCH...]                                 boot every guest with the QEMU plugin and check its trace\n\
      \x20 strace-compare [--arch A]... [--min PCT] [--top N]   the plugin's trace against strace's in the same guests\n\
