@@ -5,7 +5,8 @@
 # scripts/guest-images.sh, with Debian's strace for the strace images and
 # Debian's gcc for the hostile-program images; DuckDB from PyPI), then runs:
 # formatting and lint checks, the real-guest tests under QEMU, a hostile
-# guest program against the trace, DuckDB over a real trace, the comparison
+# guest program against the trace, a small guest making Windows-convention
+# calls against the trace (built by Debian's gcc), DuckDB over a real trace, the comparison
 # with strace, the syscalls2 command on live guests (record/replay
 # included), the examples, the unit, integration, compile-fail and doc
 # tests, and a dry run of publishing every crate.
@@ -31,6 +32,9 @@ cargo xtask qemu-test
 
 step "a hostile guest program (raw, disguised and unknown calls, threads, signals, vfork, generated code) against the trace"
 cargo xtask hostile
+
+step "Windows-convention calls (sysenter via KiFastSystemCall, int 0x2e) from a small i386 guest against the trace"
+cargo xtask windows-guest
 
 step "DuckDB reads a real guest's JSON lines with typed columns"
 python3 -m pip install --quiet --disable-pip-version-check duckdb

@@ -2,7 +2,9 @@
 //! syscalls2-qemu plugin (`record=`), replayed with no emulator. The
 //! workload: `cat /etc/hostname; echo hello > /tmp/f; cat /tmp/f;
 //! ls /nonexistent; sh -c 'exit 3'; head -n 1 /etc/hostname`, run by
-//! busybox's shell, which forks a child for every command.
+//! busybox's shell, which forks a child for every command. And one of the
+//! small Windows-convention guest (`tests/guest/windows_x86.c`), which is
+//! not Windows.
 
 mod common;
 use common::{load, run};
@@ -183,4 +185,43 @@ fn arm_signal_frame_and_restart() {
 #[test]
 fn aarch64_signal_frame_and_restart() {
     check_signal("linux_arm64_qemu_signal.json", "rt_sigreturn");
+}
+
+/// A run of the small Windows-convention guest (`tests/guest/windows_x86.c`,
+/// `cargo xtask windows-guest --record`; not Windows), recorded by the
+/// plugin under qemu-system-i386: `sysenter` through KiFastSystemCall and
+/// `int 0x2e`, each decoded, paired at its return and rendered with the
+/// handle table (a key opened relative to another, a process by its id), the
+/// outputs read at the return and the constants by name.
+#[test]
+fn windows7_x86_guest_under_qemu() {
+    let r = run("windows7_x86_qemu_guest.json");
+    let file = r"36<\??\C:\x.txt>";
+    let expected = [
+        format!("NtCreateFile([{file}], FILE_READ_DATA|FILE_READ_EA|FILE_READ_ATTRIBUTES|READ_CONTROL|SYNCHRONIZE, L\"\\\\??\\\\C:\\\\x.txt\", {{Status=STATUS_SUCCESS, Information=1}}, NULL, FILE_ATTRIBUTE_NORMAL, FILE_SHARE_READ, FILE_OPEN, FILE_SYNCHRONOUS_IO_NONALERT|FILE_NON_DIRECTORY_FILE, NULL, 0) = 0x0 STATUS_SUCCESS"),
+        format!("NtReadFile({file}, 0, NULL, NULL, {{Status=STATUS_SUCCESS, Information=21}}, \"hello from the guest\\n\", 64, NULL, NULL) = 0x0 STATUS_SUCCESS"),
+        format!("NtQueryInformationFile({file}, {{Status=STATUS_SUCCESS, Information=24}}, \"\\0\\20\\0\\0\\0\\0\\0\\0\\25\\0\\0\\0\\0\\0\\0\\0\\1\\0\\0\\0\\0\\0\\0\\0\", 24, FileStandardInformation) = 0x0 STATUS_SUCCESS"),
+        r#"NtOpenKey([40<\Registry\Machine>], KEY_QUERY_VALUE|KEY_ENUMERATE_SUB_KEYS|KEY_NOTIFY|READ_CONTROL, L"\\Registry\\Machine") = 0x0 STATUS_SUCCESS"#.to_string(),
+        r#"NtOpenKey([44<\Registry\Machine\SOFTWARE>], KEY_QUERY_VALUE, L"SOFTWARE") = 0x0 STATUS_SUCCESS"#.to_string(),
+        "NtOpenProcess([48<pid:1234>], PROCESS_VM_READ|PROCESS_QUERY_INFORMATION, 0x10786c, {UniqueProcess=1234, UniqueThread=0}) = 0x0 STATUS_SUCCESS".to_string(),
+        // int 0x2e: a failed open writes no handle and names nothing.
+        r#"NtOpenFile(0x107848, FILE_READ_DATA|SYNCHRONIZE, L"\\??\\C:\\no.txt", 0x107864, FILE_SHARE_READ, FILE_SYNCHRONOUS_IO_NONALERT) = 0xc0000034 STATUS_OBJECT_NAME_NOT_FOUND"#.to_string(),
+        "NtReadFile(153, 0, NULL, NULL, 0x107864, 0x1077f0, 64, NULL, NULL) = 0xc0000008 STATUS_INVALID_HANDLE".to_string(),
+        format!("NtClose({file}) = 0x0 STATUS_SUCCESS"),
+        r"NtClose(44<\Registry\Machine\SOFTWARE>) = 0x0 STATUS_SUCCESS".to_string(),
+        r"NtClose(40<\Registry\Machine>) = 0x0 STATUS_SUCCESS".to_string(),
+        "NtClose(48<pid:1234>) = 0x0 STATUS_SUCCESS".to_string(),
+        // Closed: no longer named.
+        "NtReadFile(36, 0, NULL, NULL, 0x107864, 0x1077f0, 64, NULL, NULL) = 0xc0000008 STATUS_INVALID_HANDLE".to_string(),
+    ];
+    let lines: Vec<&str> = r
+        .lines
+        .iter()
+        .map(|l| l.strip_prefix("[0x102000] ").unwrap_or(l))
+        .filter(|l| !l.ends_with("<unfinished ...>"))
+        .collect();
+    assert_eq!(lines, expected);
+    // The guest's kernel stops the machine in its last call, NtClose(0).
+    let pending: Vec<_> = r.pending.iter().map(|p| p.name()).collect();
+    assert_eq!(pending, [Some("NtClose")]);
 }

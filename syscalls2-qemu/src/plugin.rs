@@ -115,6 +115,9 @@ struct Site {
     /// The code after the instruction, as translated: reads there are
     /// served from it (the i386 vDSO's landing pad is found in it).
     after: Option<[u8; 16]>,
+    /// Whether the call's return site is known only as it executes
+    /// (Windows x86's `sysenter` returns to `[EDX]`): learnt then.
+    dynamic: bool,
 }
 
 #[derive(Default)]
@@ -453,11 +456,16 @@ unsafe extern "C" fn tb_trans(_id: qemu_plugin_id_t, tb: *mut qemu_plugin_tb) {
         let pc = qemu_plugin_insn_vaddr(insn);
         let after = code_after(insn, pc, size);
         let site: &'static Site = sites.syscalls.entry((pc, key)).or_insert_with(|| {
+            let code = after.as_ref().map_or(&[][..], |c| &c[..]);
+            let dynamic = std::iter::once(&st.abi)
+                .chain(st.abi.compat)
+                .any(|abi| matches!(abi.return_site(kind, pc, code), ReturnSite::Dynamic));
             Box::leak(Box::new(Site {
                 pc,
                 insn: kind,
                 bytes: key,
                 after,
+                dynamic,
             }))
         });
         qemu_plugin_register_vcpu_insn_exec_cb(
@@ -543,6 +551,20 @@ unsafe extern "C" fn on_syscall_insn(vcpu: u32, udata: *mut c_void) {
     }
     let len = site.insn.len() as usize;
     lock(&st.session).on_syscall(&mut cpu, site.pc, site.insn, &site.bytes[..len]);
+    if site.dynamic && st.mode() == ReturnMode::Sites {
+        // Its return site, learnt now: the block there gets its callback
+        // when it is translated (a flush if it already was).
+        let mode = cpu.mode();
+        if let Ok(entry) = st.abi.enter(&mut cpu, site.insn, site.pc, mode) {
+            let mut sites = lock(&st.sites);
+            let reset =
+                sites.returns.insert(entry.retaddr) && sites.translated.contains(&entry.retaddr);
+            drop(sites);
+            if reset {
+                request_reset(st);
+            }
+        }
+    }
 }
 
 /// MIPS: the kernel hands the TLB refill handler the page directory in

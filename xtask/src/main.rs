@@ -13,6 +13,8 @@
 //! - `cargo xtask qemu-trace ARGS`: an alias of `syscalls2 trace ARGS` (the `syscalls2-cli` crate).
 //! - `cargo xtask strace-compare`: the plugin's trace against strace's, inside the same guests.
 //! - `cargo xtask hostile`: the plugin against a guest program that tries to hide its calls.
+//! - `cargo xtask windows-guest`: the plugin's Windows x86 paths (`sysenter`, `int 0x2e`) on a
+//!   small guest making Windows-convention calls, against what the guest says it did.
 
 use std::process::ExitCode;
 
@@ -23,6 +25,7 @@ mod kernel_layout;
 mod prototypes;
 mod qemu;
 mod strace_compare;
+mod windows_guest;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -36,6 +39,7 @@ fn main() -> ExitCode {
         Some("qemu-test") => qemu::test(&args[1..]),
         Some("strace-compare") => strace_compare::main(&args[1..]),
         Some("hostile") => hostile::main(&args[1..]),
+        Some("windows-guest") => windows_guest::main(&args[1..]),
         _ => Err(usage()),
     };
     match result {
@@ -90,6 +94,7 @@ fn usage() -> String {
      \x20 qemu-test [ARCH...]                                 boot every guest with the QEMU plugin and check its trace\n\
      \x20 strace-compare [--arch A]... [--min PCT] [--top N]   the plugin's trace against strace's in the same guests\n\
      \x20 hostile [ARCH...]                                   a guest program that tries to hide its calls, against the trace\n\
+     \x20 windows-guest [--record FILE]                       Windows-convention calls (sysenter, int 0x2e) from a small i386 guest, against the trace\n\
      \n\
      S2_TIMEOUT (seconds) bounds each guest; S2_PLUGIN_ARGS (e.g. returns=exits) adds plugin options to strace-compare's boots.\n"
         .to_string()
