@@ -136,6 +136,10 @@ pub enum Kind {
     /// the others: the return register a signal frame saved, which
     /// `rt_sigreturn` restores.
     Return,
+    /// A structure's field that, when non-zero, makes the [`Kind::Return`]
+    /// field a failure's positive errno (MIPS's `$a3` beside `$v0`, which a
+    /// signal frame saves), not printed either.
+    Failed,
 }
 
 /// The layout of a structure on one ABI, as its compiler lays it out, and

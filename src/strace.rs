@@ -174,7 +174,9 @@ impl Strace {
             .iter()
             .filter_map(|(name, v)| {
                 let field = layout.and_then(|l| l.fields.iter().find(|f| f.name == name));
-                if field.is_some_and(|f| !shown(f) || f.kind == Some(decode::Kind::Return)) {
+                if field.is_some_and(|f| {
+                    !shown(f) || matches!(f.kind, Some(decode::Kind::Return | decode::Kind::Failed))
+                }) {
                     return None;
                 }
                 let text = match (&v.str, v.uint, field.and_then(|f| f.kind)) {
@@ -525,17 +527,22 @@ fn interrupted(
 
 /// What a call that does not return to its site returns, where its signal
 /// frame says ([`decode::frame`]: the return register `rt_sigreturn`
-/// restores), sign-extended from the register's width.
+/// restores), sign-extended from the register's width; negated where the
+/// frame's [`decode::Kind::Failed`] field says it is an errno.
 fn frame_return(event: &Event, info: Option<&SyscallInfo>, abi: Abi) -> Option<i64> {
     let layout = decode::structure(abi, decode::frame(info?.name)?)?;
-    let field = layout
-        .fields
-        .iter()
-        .find(|f| f.kind == Some(decode::Kind::Return))?;
     let fields = event.args.get(FRAME)?.fields.as_ref()?;
-    let raw = fields.get(field.name)?.uint?;
-    let bits = 8 * field.size.min(8) as u32;
-    Some(((raw << (64 - bits)) as i64) >> (64 - bits))
+    let value = |kind| {
+        let field = layout.fields.iter().find(|f| f.kind == Some(kind))?;
+        let raw = fields.get(field.name)?.uint?;
+        let bits = 8 * field.size.min(8) as u32;
+        Some(((raw << (64 - bits)) as i64) >> (64 - bits))
+    };
+    let ret = value(decode::Kind::Return)?;
+    Some(match value(decode::Kind::Failed) {
+        Some(f) if f != 0 => ret.wrapping_neg(),
+        _ => ret,
+    })
 }
 
 /// A raw integer argument, as its bits.

@@ -133,7 +133,9 @@ struct FieldDef {
 }
 
 /// The kinds a structure's field may have besides a set's name.
-const FIELD_KINDS: [&str; 6] = ["str", "filemode", "sigset", "dev", "ptr", "return"];
+const FIELD_KINDS: [&str; 7] = [
+    "str", "filemode", "sigset", "dev", "ptr", "return", "failed",
+];
 
 /// The whole constants file.
 #[derive(Debug, Default)]
@@ -970,6 +972,7 @@ fn render(
                         Some("dev") => "Some(Kind::Dev)".to_string(),
                         Some("ptr") => "Some(Kind::Ptr)".to_string(),
                         Some("return") => "Some(Kind::Return)".to_string(),
+                        Some("failed") => "Some(Kind::Failed)".to_string(),
                         Some(set) => format!("Some(Kind::Set(\"{set}\"))"),
                     };
                     format!(
