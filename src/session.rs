@@ -513,6 +513,15 @@ impl Follow {
         if exec && self.traced.contains(&ctx.asid) {
             self.exec_from.insert(v, ctx.asid);
         }
+        self.look_for_markers(cpu, ctx);
+    }
+
+    /// Whether the call writes the `after=` marker (or, in the followed
+    /// root, the `until=` one). Asked at the enter and again at the
+    /// return: a buffer a backend could not read at the enter is readable
+    /// once the kernel has read it (on MIPS the plugin reads through the
+    /// TLB, which holds only the pages a process touched lately).
+    fn look_for_markers(&mut self, cpu: &mut dyn Cpu, ctx: &SyscallCtx) {
         match self.root {
             None if Self::passes(cpu, ctx, &self.after) => self.root = Some(ctx.asid),
             Some(root) if ctx.asid == root && !self.stopped => {
@@ -526,7 +535,10 @@ impl Follow {
         }
     }
 
-    fn on_return(&mut self, ctx: &SyscallCtx) {
+    fn on_return(&mut self, cpu: &mut dyn Cpu, ctx: &SyscallCtx) {
+        if !ctx.child {
+            self.look_for_markers(cpu, ctx);
+        }
         if !self.active() {
             return;
         }
@@ -726,7 +738,9 @@ impl Observer for Trace {
             follow.on_enter(cpu, ctx);
         }
         self.introspect.enter(cpu, ctx);
-        if let Some(name) = crate::capture::new_name(cpu, ctx) {
+        if ctx.info.is_some_and(|i| crate::decode::renames(i.name)) {
+            // Empty when it cannot be read now: read again at the return.
+            let name = crate::capture::new_name(cpu, ctx).unwrap_or_default();
             if self.renames.len() >= RENAMES_KEPT {
                 self.renames.clear();
             }
@@ -749,13 +763,22 @@ impl Observer for Trace {
 
     fn ret(&mut self, cpu: &mut dyn Cpu, ctx: &SyscallCtx) {
         if let Some(follow) = &mut self.filter.follow {
-            follow.on_return(ctx);
+            follow.on_return(cpu, ctx);
         }
         self.introspect.ret(cpu, ctx);
-        if let Some(name) = (!self.renames.is_empty())
+        // The new name as read at the enter, else now (where the enter
+        // could not read it: see `Follow::look_for_markers`).
+        let name = (!self.renames.is_empty())
             .then(|| self.renames.remove(&ctx.seq))
             .flatten()
-        {
+            .and_then(|n| {
+                if n.is_empty() {
+                    crate::capture::new_name(cpu, ctx)
+                } else {
+                    Some(n)
+                }
+            });
+        if let Some(name) = name {
             if ctx.retval.is_some_and(|r| !r.is_error()) {
                 self.introspect.renamed(ctx, &name);
             }
@@ -1111,6 +1134,95 @@ pub(crate) mod tests {
         s.replay(f).unwrap();
         let summary = s.finish(BTreeMap::new()).unwrap();
         (events.events(), summary)
+    }
+
+    /// A marker whose bytes cannot be read as its `write` enters (on MIPS,
+    /// a page not in the guest's TLB) is found at the return, where the
+    /// kernel has read it: the processes its writer forks are followed
+    /// (hand-written, x86-64's convention).
+    #[test]
+    fn a_marker_unreadable_at_its_enter_is_found_at_its_return() {
+        let ev = |kind: &str, pc: u64, asid: u64, regs: &str, mem: &str| {
+            let insn = if kind == "syscall" {
+                r#""insn": "0f05","#
+            } else {
+                ""
+            };
+            format!(
+                r#"{{"kind": "{kind}", "vcpu": 0, "pc": "{pc:#x}", {insn} "asid": "{asid:#x}",
+                   "mode": {{"wide": true}}, "regs": {{{regs}}}, "mem": [{mem}]}}"#
+            )
+        };
+        let sp = r#""rsp": "0x7ffc0000""#;
+        let events = [
+            // write(1, 0x600000, 5): nothing readable at the enter...
+            ev(
+                "syscall",
+                0x401000,
+                0x11000,
+                &format!(r#""rax": "0x1", "rdi": "0x1", "rsi": "0x600000", "rdx": "0x5", {sp}"#),
+                "",
+            ),
+            // ...the marker at the return.
+            ev(
+                "block",
+                0x401002,
+                0x11000,
+                &format!(r#""rax": "0x5", {sp}"#),
+                r#"{"addr": "0x600000", "bytes": "424547494e"}"#,
+            ),
+            // clone(SIGCHLD, 0), returning 101 and, in the child, 0.
+            ev(
+                "syscall",
+                0x402000,
+                0x11000,
+                &format!(
+                    r#""rax": "0x38", "rdi": "0x11", "rsi": "0x0", "rdx": "0x0", "r10": "0x0", "r8": "0x0", {sp}"#
+                ),
+                "",
+            ),
+            ev(
+                "block",
+                0x402002,
+                0x11000,
+                &format!(r#""rax": "0x65", {sp}"#),
+                "",
+            ),
+            ev(
+                "block",
+                0x402002,
+                0x22000,
+                &format!(r#""rax": "0x0", {sp}"#),
+                "",
+            ),
+            // The child's getpid.
+            ev(
+                "syscall",
+                0x403000,
+                0x22000,
+                &format!(r#""rax": "0x27", {sp}"#),
+                "",
+            ),
+            ev(
+                "block",
+                0x403002,
+                0x22000,
+                &format!(r#""rax": "0x65", {sp}"#),
+                "",
+            ),
+        ];
+        let json = format!(
+            r#"{{"profile": "linux_x64", "source": "hand-written", "events": [{}]}}"#,
+            events.join(",")
+        );
+        let f = Fixture::from_json(&json).unwrap();
+        let (events, _) = replay(&f, Filter::default().following("BEGIN", None).unwrap());
+        assert!(
+            events.iter().any(|e| e.ev == Phase::Return
+                && e.name.as_deref() == Some("getpid")
+                && e.asid == 0x22000),
+            "{events:?}"
+        );
     }
 
     #[test]
