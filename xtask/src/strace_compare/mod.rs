@@ -73,18 +73,28 @@ uname -a; date +%Y >/dev/null; echo done";
 /// 99.8%; i386 411/418, 416/423, 411/418 = 98.3% (what is left: i386's
 /// `set_thread_area` structure); arm 405/414 = 97.8% (two runs of three
 /// lost the `wc` again, 91.7%); aarch64 404/406, 405/406, 404/406 = 99.5,
-/// 99.8, 99.5%. Raise them as the rendering improves.
-pub const MIN_EXACT: [(&str, f64); 4] = [
+/// 99.8, 99.5%. The MIPS guests, with their signal frames described:
+/// mipsel 378/412, 380/412, 373/412, 374/408, 376/412, 379/412, 380/412 =
+/// 90.5..92.2%; mips64el 388/412, 383/412, 386/412, 379/412, 382/412,
+/// 387/412 = 92.0..94.2%, and one run of seven that lost the `after=`
+/// marker (its bytes unreadable at the `write`'s enter; the session looks
+/// at the return too since). What is left there: arguments
+/// the plugin cannot read through the guest's TLB, `set_thread_area`'s
+/// address in decimal, o32's `RLIM_INFINITY`, 0x7fffffff, which strace
+/// prints as a number). Raise them as the rendering improves.
+pub const MIN_EXACT: [(&str, f64); 6] = [
     ("x86_64", 98.0),
     ("i386", 97.0),
     ("arm", 96.0),
     ("aarch64", 98.0),
+    ("mipsel", 89.0),
+    ("mips64el", 90.0),
 ];
 
 /// A strace process of this many calls with no counterpart fails the run.
 const LOST_PROCESS: usize = 5;
 
-const ARCHES: [&str; 4] = ["x86_64", "i386", "arm", "aarch64"];
+const ARCHES: [&str; 6] = ["x86_64", "i386", "arm", "aarch64", "mipsel", "mips64el"];
 const GUEST_LOG: &str = "/tmp/s2.strace";
 const LOG_BEGIN: &str = "S2STRACE: LOG BEGIN";
 const LOG_END: &str = "S2STRACE: LOG END";
@@ -103,7 +113,7 @@ struct Options {
 
 fn usage() -> String {
     "usage: cargo xtask strace-compare [--arch ARCH]... [--min PCT | --min ARCH=PCT]... [--top N] [--from RUN_DIR]...\n\
-     Boots each guest (default: all four) with Debian's strace inside and the plugin outside, runs the\n\
+     Boots each guest (default: all six) with Debian's strace inside and the plugin outside, runs the\n\
      workload under `strace -f -n`, and compares the two traces call by call. --from compares a kept run\n\
      directory again. Environment: S2_TIMEOUT (seconds per boot, default 300)."
         .to_string()
@@ -353,7 +363,7 @@ fn check_run(arch: &str, dir: &Path, o: &Options) -> Result<(), String> {
         Err(_) => read("plugin.log")?,
     };
     let plugin = parse::plugin_trace(&log, &number);
-    let bits = if matches!(arch, "x86_64" | "aarch64") {
+    let bits = if matches!(arch, "x86_64" | "aarch64" | "mips64el") {
         64
     } else {
         32
@@ -484,6 +494,8 @@ fn syscall_numbers(arch: &str) -> Result<HashMap<String, u64>, String> {
         "x86_64" => "linux_x64",
         "i386" => "linux_x86",
         "arm" => "linux_arm",
+        "mipsel" => "linux_mips",
+        "mips64el" => "linux_mips64",
         _ => "linux_arm64",
     };
     let table = syscalls2::profiles::by_name(profile)
@@ -551,7 +563,7 @@ mod tests {
         assert_eq!(o.min_for("arm"), 3.0);
         assert_eq!(o.min_for("i386"), 12.5);
         let o = parse_options(&[]).expect("options");
-        assert_eq!(o.arches.len(), 4);
+        assert_eq!(o.arches.len(), 6);
         assert_eq!(o.min_for("x86_64"), MIN_EXACT[0].1);
         assert!(parse_options(&["--arch".into(), "mips".into()]).is_err());
         assert!(parse_options(&["--min".into()]).is_err());
