@@ -2,9 +2,12 @@
 //! syscalls2-qemu plugin (`record=`), replayed with no emulator. The
 //! workload: `cat /etc/hostname; echo hello > /tmp/f; cat /tmp/f;
 //! ls /nonexistent; sh -c 'exit 3'; head -n 1 /etc/hostname`, run by
-//! busybox's shell, which forks a child for every command. And one of the
-//! small Windows-convention guest (`tests/guest/windows_x86.c`), which is
-//! not Windows.
+//! busybox's shell, which forks a child for every command. The MIPS ones
+//! (mipsel: o32; mips64el: n64) were recorded with `after=S2GUEST:
+//! WORKLOAD BEGIN,until=S2GUEST: WORKLOAD END` (the signal ones also with
+//! `follow_forks=off`) by `scripts/run-guest.sh`, which gives a MIPS guest
+//! its command as `/workload.sh`. And one of the small Windows-convention
+//! guest (`tests/guest/windows_x86.c`), which is not Windows.
 
 mod common;
 use common::{load, run};
@@ -123,11 +126,34 @@ fn aarch64_guest() {
     check("linux_arm64_qemu_workload.json");
 }
 
+#[test]
+fn mipsel_guest() {
+    check("linux_mips_qemu_workload.json");
+    // o32's fifth argument is on the user stack: clone's child_tidptr.
+    let r = run("linux_mips_qemu_workload.json");
+    assert!(
+        r.lines
+            .iter()
+            .any(|l| l.contains("clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x")),
+        "{}",
+        r.lines.join("\n")
+    );
+}
+
+#[test]
+fn mips64el_guest() {
+    check("linux_mips64_qemu_workload.json");
+}
+
 /// A signal handler interrupting `wait`'s `rt_sigsuspend`, recorded on each
 /// guest (`*_qemu_signal.json`: `sleep 1 & wait; echo done`, the shell's
 /// own calls): what strace prints of the handler's return, of the
-/// interrupted call and of the shell's `execve`.
-fn check_signal(name: &str, sigreturn: &str) {
+/// interrupted call and of the shell's `execve`. `sigset` is the kernel's
+/// signal set's size (8 bytes; 16 on MIPS, which has 128 signals), `vars`
+/// the shell's environment (the MIPS guests get their command from the
+/// initramfs, not as `s2cmd=` on the kernel command line, which the
+/// kernel hands `/init` as one more variable).
+fn check_signal(name: &str, sigreturn: &str, sigset: usize, vars: usize) {
     let r = run(name);
     let text: Vec<&str> = r
         .lines
@@ -149,12 +175,14 @@ fn check_signal(name: &str, sigreturn: &str) {
         "{sigreturn}({{mask=~[KILL STOP RTMIN RT_1]}}) = -1 EINTR (Interrupted system call)"
     ));
     // strace sees the call's exit before the handler: the kernel's code.
-    has("rt_sigsuspend([], 8) = ? ERESTARTNOHAND (To be restarted if no handler)");
+    has(&format!(
+        "rt_sigsuspend([], {sigset}) = ? ERESTARTNOHAND (To be restarted if no handler)"
+    ));
     // The exec succeeded: 0, reported when the new image makes its first call.
     assert!(
         text.iter().any(|l| l.starts_with(
             "execve(\"/proc/self/exe\", [\"sh\", \"-c\", \"sleep 1 & wait; echo done\"], "
-        ) && l.ends_with(" /* 6 vars */) = 0")),
+        ) && l.ends_with(&format!(" /* {vars} vars */) = 0"))),
         "{name}: no successful execve in\n{}",
         r.lines.join("\n")
     );
@@ -168,23 +196,17 @@ fn check_signal(name: &str, sigreturn: &str) {
 }
 
 #[test]
-fn x86_64_signal_frame_and_restart() {
-    check_signal("linux_x64_qemu_signal.json", "rt_sigreturn");
-}
-
-#[test]
-fn i386_signal_frame_and_restart() {
-    check_signal("linux_x86_qemu_signal.json", "sigreturn");
-}
-
-#[test]
-fn arm_signal_frame_and_restart() {
-    check_signal("linux_arm_qemu_signal.json", "sigreturn");
-}
-
-#[test]
-fn aarch64_signal_frame_and_restart() {
-    check_signal("linux_arm64_qemu_signal.json", "rt_sigreturn");
+fn signal_frame_and_restart_on_every_guest() {
+    for (name, sigreturn, sigset, vars) in [
+        ("linux_x64_qemu_signal.json", "rt_sigreturn", 8, 6),
+        ("linux_x86_qemu_signal.json", "sigreturn", 8, 6),
+        ("linux_arm_qemu_signal.json", "sigreturn", 8, 6),
+        ("linux_arm64_qemu_signal.json", "rt_sigreturn", 8, 6),
+        ("linux_mips_qemu_signal.json", "sigreturn", 16, 5),
+        ("linux_mips64_qemu_signal.json", "rt_sigreturn", 16, 5),
+    ] {
+        check_signal(name, sigreturn, sigset, vars);
+    }
 }
 
 /// A run of the small Windows-convention guest (`tests/guest/windows_x86.c`,
