@@ -74,9 +74,9 @@ uname -a; date +%Y >/dev/null; echo done";
 /// `set_thread_area` structure); arm 405/414 = 97.8% (two runs of three
 /// lost the `wc` again, 91.7%); aarch64 404/406, 405/406, 404/406 = 99.5,
 /// 99.8, 99.5%. The MIPS guests, with their signal frames described:
-/// mipsel 378/412, 380/412, 373/412, 374/408, 376/412, 379/412, 380/412 =
-/// 90.5..92.2%; mips64el 388/412, 383/412, 386/412, 379/412, 382/412,
-/// 387/412 = 92.0..94.2%, and one run of seven that lost the `after=`
+/// mipsel 378/412, 380/412, 373/412, 374/408, 376/412, 379/412, 380/412,
+/// 373/413 = 90.3..92.2%; mips64el 388/412, 383/412, 386/412, 379/412, 382/412,
+/// 387/412, 379/412 = 92.0..94.2%, and one run of eight that lost the `after=`
 /// marker (its bytes unreadable at the `write`'s enter; the session looks
 /// at the return too since). What is left there: arguments
 /// the plugin cannot read through the guest's TLB, `set_thread_area`'s
