@@ -33,7 +33,7 @@ cargo xtask qemu-test
 step "a hostile guest program (raw, disguised and unknown calls, threads, signals, vfork, generated code) against the trace"
 cargo xtask hostile
 
-step "Windows-convention calls (sysenter via KiFastSystemCall, int 0x2e) from a small i386 guest against the trace"
+step "Windows-convention calls (x86 sysenter via KiFastSystemCall and int 0x2e, x64 syscall) from small guests against the trace"
 cargo xtask windows-guest
 
 step "DuckDB reads a real guest's JSON lines with typed columns"

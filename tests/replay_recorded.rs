@@ -6,8 +6,8 @@
 //! (mipsel: o32; mips64el: n64) were recorded with `after=S2GUEST:
 //! WORKLOAD BEGIN,until=S2GUEST: WORKLOAD END` (the signal ones also with
 //! `follow_forks=off`) by `scripts/run-guest.sh`, which gives a MIPS guest
-//! its command as `/workload.sh`. And one of the small Windows-convention
-//! guest (`tests/guest/windows_x86.c`), which is not Windows.
+//! its command as `/workload.sh`. And two of the small Windows-convention
+//! guests (`tests/guest/windows_x86.c`, `windows_x64.c`), not Windows.
 
 mod common;
 use common::{load, run};
@@ -209,15 +209,17 @@ fn signal_frame_and_restart_on_every_guest() {
     }
 }
 
-/// A run of the small Windows-convention guest (`tests/guest/windows_x86.c`,
-/// `cargo xtask windows-guest --record`; not Windows), recorded by the
-/// plugin under qemu-system-i386: `sysenter` through KiFastSystemCall and
-/// `int 0x2e`, each decoded, paired at its return and rendered with the
+/// A run of a small Windows-convention guest (`tests/guest/windows_x86.c`,
+/// `windows_x64.c`; `cargo xtask windows-guest --record`; not Windows),
+/// recorded by the plugin under QEMU: `sysenter` through KiFastSystemCall
+/// and `int 0x2e` (x86), `syscall` (x64), each decoded, paired at its return and rendered with the
 /// handle table (a key opened relative to another, a process by its id), the
 /// outputs read at the return and the constants by name.
-#[test]
-fn windows7_x86_guest_under_qemu() {
-    let r = run("windows7_x86_qemu_guest.json");
+/// Its stack addresses (the OBJECT_ATTRIBUTES without a name, the handle
+/// a failed open does not write, the IO_STATUS_BLOCK and buffer of a failed
+/// read) differ by guest: `oa`, `other`, `iosb`, `buf`.
+fn check_windows_guest(name: &str, asid: &str, [oa, other, iosb, buf]: [&str; 4]) {
+    let r = run(name);
     let file = r"36<\??\C:\x.txt>";
     let expected = [
         format!("NtCreateFile([{file}], FILE_READ_DATA|FILE_READ_EA|FILE_READ_ATTRIBUTES|READ_CONTROL|SYNCHRONIZE, L\"\\\\??\\\\C:\\\\x.txt\", {{Status=STATUS_SUCCESS, Information=1}}, NULL, FILE_ATTRIBUTE_NORMAL, FILE_SHARE_READ, FILE_OPEN, FILE_SYNCHRONOUS_IO_NONALERT|FILE_NON_DIRECTORY_FILE, NULL, 0) = 0x0 STATUS_SUCCESS"),
@@ -225,25 +227,44 @@ fn windows7_x86_guest_under_qemu() {
         format!("NtQueryInformationFile({file}, {{Status=STATUS_SUCCESS, Information=24}}, \"\\0\\20\\0\\0\\0\\0\\0\\0\\25\\0\\0\\0\\0\\0\\0\\0\\1\\0\\0\\0\\0\\0\\0\\0\", 24, FileStandardInformation) = 0x0 STATUS_SUCCESS"),
         r#"NtOpenKey([40<\Registry\Machine>], KEY_QUERY_VALUE|KEY_ENUMERATE_SUB_KEYS|KEY_NOTIFY|READ_CONTROL, L"\\Registry\\Machine") = 0x0 STATUS_SUCCESS"#.to_string(),
         r#"NtOpenKey([44<\Registry\Machine\SOFTWARE>], KEY_QUERY_VALUE, L"SOFTWARE") = 0x0 STATUS_SUCCESS"#.to_string(),
-        "NtOpenProcess([48<pid:1234>], PROCESS_VM_READ|PROCESS_QUERY_INFORMATION, 0x10786c, {UniqueProcess=1234, UniqueThread=0}) = 0x0 STATUS_SUCCESS".to_string(),
-        // int 0x2e: a failed open writes no handle and names nothing.
-        r#"NtOpenFile(0x107848, FILE_READ_DATA|SYNCHRONIZE, L"\\??\\C:\\no.txt", 0x107864, FILE_SHARE_READ, FILE_SYNCHRONOUS_IO_NONALERT) = 0xc0000034 STATUS_OBJECT_NAME_NOT_FOUND"#.to_string(),
-        "NtReadFile(153, 0, NULL, NULL, 0x107864, 0x1077f0, 64, NULL, NULL) = 0xc0000008 STATUS_INVALID_HANDLE".to_string(),
+        format!("NtOpenProcess([48<pid:1234>], PROCESS_VM_READ|PROCESS_QUERY_INFORMATION, {oa}, {{UniqueProcess=1234, UniqueThread=0}}) = 0x0 STATUS_SUCCESS"),
+        // (x86: by int 0x2e) A failed open writes no handle and names nothing.
+        format!(r#"NtOpenFile({other}, FILE_READ_DATA|SYNCHRONIZE, L"\\??\\C:\\no.txt", {iosb}, FILE_SHARE_READ, FILE_SYNCHRONOUS_IO_NONALERT) = 0xc0000034 STATUS_OBJECT_NAME_NOT_FOUND"#),
+        format!("NtReadFile(153, 0, NULL, NULL, {iosb}, {buf}, 64, NULL, NULL) = 0xc0000008 STATUS_INVALID_HANDLE"),
         format!("NtClose({file}) = 0x0 STATUS_SUCCESS"),
         r"NtClose(44<\Registry\Machine\SOFTWARE>) = 0x0 STATUS_SUCCESS".to_string(),
         r"NtClose(40<\Registry\Machine>) = 0x0 STATUS_SUCCESS".to_string(),
         "NtClose(48<pid:1234>) = 0x0 STATUS_SUCCESS".to_string(),
         // Closed: no longer named.
-        "NtReadFile(36, 0, NULL, NULL, 0x107864, 0x1077f0, 64, NULL, NULL) = 0xc0000008 STATUS_INVALID_HANDLE".to_string(),
+        format!("NtReadFile(36, 0, NULL, NULL, {iosb}, {buf}, 64, NULL, NULL) = 0xc0000008 STATUS_INVALID_HANDLE"),
     ];
     let lines: Vec<&str> = r
         .lines
         .iter()
-        .map(|l| l.strip_prefix("[0x102000] ").unwrap_or(l))
+        .map(|l| l.strip_prefix(asid).unwrap_or(l))
         .filter(|l| !l.ends_with("<unfinished ...>"))
         .collect();
     assert_eq!(lines, expected);
     // The guest's kernel stops the machine in its last call, NtClose(0).
     let pending: Vec<_> = r.pending.iter().map(|p| p.name()).collect();
     assert_eq!(pending, [Some("NtClose")]);
+}
+
+#[test]
+fn windows7_x86_guest_under_qemu() {
+    check_windows_guest(
+        "windows7_x86_qemu_guest.json",
+        "[0x102000] ",
+        ["0x10786c", "0x107848", "0x107864", "0x1077f0"],
+    );
+}
+
+/// The x64 guest: `syscall`, the fifth argument on from the stack.
+#[test]
+fn windows7_x64_guest_under_qemu() {
+    check_windows_guest(
+        "windows7_x64_qemu_guest.json",
+        "[0x104000] ",
+        ["0x109f70", "0x109f28", "0x109f60", "0x109ed0"],
+    );
 }

@@ -13,8 +13,8 @@
 //! - `cargo xtask qemu-trace ARGS`: an alias of `syscalls2 trace ARGS` (the `syscalls2-cli` crate).
 //! - `cargo xtask strace-compare`: the plugin's trace against strace's, inside the same guests.
 //! - `cargo xtask hostile`: the plugin against a guest program that tries to hide its calls.
-//! - `cargo xtask windows-guest`: the plugin's Windows x86 paths (`sysenter`, `int 0x2e`) on a
-//!   small guest making Windows-convention calls, against what the guest says it did.
+//! - `cargo xtask windows-guest`: the plugin's Windows paths (`sysenter`, `int 0x2e`, x64
+//!   `syscall`) on small guests making Windows-convention calls, against what the guests say.
 
 use std::process::ExitCode;
 
@@ -94,7 +94,7 @@ fn usage() -> String {
      \x20 qemu-test [ARCH...]                                 boot every guest with the QEMU plugin and check its trace\n\
      \x20 strace-compare [--arch A]... [--min PCT] [--top N]   the plugin's trace against strace's in the same guests\n\
      \x20 hostile [ARCH...]                                   a guest program that tries to hide its calls, against the trace\n\
-     \x20 windows-guest [--record FILE]                       Windows-convention calls (sysenter, int 0x2e) from a small i386 guest, against the trace\n\
+     \x20 windows-guest [x86] [x64] [--record DIR]            Windows-convention calls (sysenter, int 0x2e, syscall) from small guests, against the trace\n\
      \n\
      S2_TIMEOUT (seconds) bounds each guest; S2_PLUGIN_ARGS (e.g. returns=exits) adds plugin options to strace-compare's boots.\n"
         .to_string()

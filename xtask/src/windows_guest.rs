@@ -1,13 +1,16 @@
-//! `cargo xtask windows-guest`: the QEMU plugin's Windows x86 paths under
-//! real QEMU translation, on a small guest that makes Windows-convention
-//! calls (`tests/guest/windows_x86.c`: a freestanding i386 multiboot
-//! kernel, not Windows).
+//! `cargo xtask windows-guest [x86] [x64]`: the QEMU plugin's Windows paths
+//! under real QEMU translation, on small guests that make Windows-convention
+//! calls (`tests/guest/windows_x86.c` and `windows_x64.c`, with
+//! `windows_common.h`: freestanding multiboot kernels, not Windows).
 //!
 //! The guest's "ntdll" enters its "kernel" with `sysenter` through
 //! `KiFastSystemCall` (arguments at `[EDX+8]`, the return to `[EDX]` through
 //! `KiFastSystemCallRet`) and with `int 0x2e` (arguments at `[EDX]`), using
 //! Windows 7 SP1 x86's call numbers, which the build takes from the bundled
-//! `windows7_x86` table. Its kernel answers with chosen NTSTATUS values and
+//! `windows7_x86` table. The x64 guest enters long mode and calls through
+//! Windows 7 x64's stubs (`mov r10, rcx; mov eax, N; syscall; ret`, the
+//! Microsoft calling convention, arguments past the fourth on the stack),
+//! with `windows7_x64`'s numbers, under `qemu-system-x86_64`. Its kernel answers with chosen NTSTATUS values and
 //! handles, writes the out-parameters, and prints every call it answered on
 //! the serial console (`WIN <insn> <no> <status> <return address>
 //! <handle>:<object> <written handle>:<object>`). The test runs it under `qemu-system-i386
@@ -20,19 +23,50 @@
 //! and never returns. A second run prints the strace lines, checked for the
 //! handles with their names where the kernel used them.
 //!
-//! `--record FILE` also writes the run as a fixture (the plugin's
-//! `record=`): `tests/fixtures/windows7_x86_qemu_guest.json` is one.
+//! `--record DIR` also writes each run as a fixture (the plugin's
+//! `record=`), `DIR/<profile>_qemu_guest.json`: those of
+//! `tests/fixtures/` are such.
 
 use crate::qemu::{build_plugin, check_qemu, parse_log, root};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use syscalls2::event::{Event, Phase};
 
-/// The guest's source and linker script.
-const SOURCE: &str = "tests/guest/windows_x86.c";
+/// The guests' linker script (both load at 1 MiB, the multiboot header first).
 const SCRIPT: &str = "tests/guest/windows_x86.ld";
-/// The profile whose numbers the guest uses and the plugin decodes with.
-const PROFILE: &str = "windows7_x86";
+
+/// One guest: its source, the profile whose numbers it uses and the plugin
+/// decodes with, QEMU's target, the compiler's flags for it, and whether
+/// the x86-64 ELF is handed to QEMU as a 32-bit one (its multiboot loader
+/// takes no other; the entry is 32-bit code).
+struct Variant {
+    name: &'static str,
+    source: &'static str,
+    profile: &'static str,
+    target: &'static str,
+    flags: &'static [&'static str],
+    elf32: bool,
+}
+
+const VARIANTS: [Variant; 2] = [
+    Variant {
+        name: "x86",
+        source: "tests/guest/windows_x86.c",
+        profile: "windows7_x86",
+        target: "i386",
+        flags: &["-m32", "-march=i686"],
+        elf32: false,
+    },
+    Variant {
+        name: "x64",
+        source: "tests/guest/windows_x64.c",
+        profile: "windows7_x64",
+        target: "x86_64",
+        flags: &["-m64", "-mno-red-zone", "-mgeneral-regs-only"],
+        elf32: true,
+    },
+];
+
 /// The calls the guest makes (its stubs' numbers and argument counts).
 const CALLS: [&str; 7] = [
     "NtCreateFile",
@@ -111,24 +145,24 @@ fn parse_console(console: &str) -> Result<(Vec<Truth>, bool), String> {
 }
 
 /// Builds the guest with Debian's gcc, its call numbers from the table.
-fn build(dir: &Path) -> Result<PathBuf, String> {
-    let table = syscalls2::profiles::by_name(PROFILE).ok_or("no windows7_x86 profile")?;
+fn build(v: &Variant, dir: &Path) -> Result<PathBuf, String> {
+    let table = syscalls2::profiles::by_name(v.profile)
+        .ok_or_else(|| format!("no {} profile", v.profile))?;
     let mut defines = Vec::new();
     for name in CALLS {
         let info = table
             .by_name(name)
-            .ok_or_else(|| format!("{PROFILE} has no {name}"))?;
+            .ok_or_else(|| format!("{} has no {name}", v.profile))?;
         let slots: u32 = info.args.iter().map(|a| u32::from(a.slots)).sum();
         defines.push(format!("-DNR_{name}={:#x}", info.no));
         defines.push(format!("-DNARGS_{name}={slots}"));
     }
-    let out = dir.join("windows_x86.elf");
+    let out = dir.join(format!("windows_{}.elf", v.name));
     let root = root();
     let cc = std::env::var("S2_WINDOWS_GUEST_CC").unwrap_or_else(|_| "gcc".into());
     let status = Command::new(&cc)
+        .args(v.flags)
         .args([
-            "-m32",
-            "-march=i686",
             "-ffreestanding",
             "-fno-pic",
             "-no-pie",
@@ -147,28 +181,41 @@ fn build(dir: &Path) -> Result<PathBuf, String> {
         .args(&defines)
         .arg("-o")
         .arg(&out)
-        .arg(root.join(SOURCE))
+        .arg(root.join(v.source))
         .status()
         .map_err(|e| format!("{cc}: {e} (apt-get install gcc)"))?;
     if !status.success() {
-        return Err(format!("{cc} failed on {SOURCE}"));
+        return Err(format!("{cc} failed on {}", v.source));
     }
-    Ok(out)
+    if !v.elf32 {
+        return Ok(out);
+    }
+    let elf32 = dir.join(format!("windows_{}-elf32.elf", v.name));
+    let status = Command::new("objcopy")
+        .args(["-O", "elf32-i386"])
+        .arg(&out)
+        .arg(&elf32)
+        .status()
+        .map_err(|e| format!("objcopy: {e} (apt-get install binutils)"))?;
+    if !status.success() {
+        return Err(format!("objcopy failed on {}", out.display()));
+    }
+    Ok(elf32)
 }
 
 /// Boots the guest with the plugin and `args`; returns the console.
-fn boot(kernel: &Path, plugin: &Path, args: &str, console: &Path) -> Result<String, String> {
+fn boot(
+    v: &Variant,
+    kernel: &Path,
+    plugin: &Path,
+    args: &str,
+    console: &Path,
+) -> Result<String, String> {
+    let qemu = format!("qemu-system-{}", v.target);
     let status = Command::new("timeout")
         .arg(TIMEOUT_SECS)
-        .args([
-            "qemu-system-i386",
-            "-cpu",
-            "max",
-            "-m",
-            "32",
-            "-display",
-            "none",
-        ])
+        .arg(&qemu)
+        .args(["-cpu", "max", "-m", "32", "-display", "none"])
         .args([
             "-no-reboot",
             "-device",
@@ -179,13 +226,13 @@ fn boot(kernel: &Path, plugin: &Path, args: &str, console: &Path) -> Result<Stri
         .arg("-kernel")
         .arg(kernel)
         .arg("-plugin")
-        .arg(format!("{},profile={PROFILE},{args}", plugin.display()))
+        .arg(format!("{},profile={},{args}", plugin.display(), v.profile))
         .status()
-        .map_err(|e| format!("qemu-system-i386: {e}"))?;
+        .map_err(|e| format!("{qemu}: {e}"))?;
     // isa-debug-exit: QEMU exits with (0 << 1) | 1 when the guest writes 0.
     if status.code() != Some(1) {
         return Err(format!(
-            "qemu-system-i386 exited with {status} (the guest's kernel exits with 1; 124 is the timeout)"
+            "{qemu} exited with {status} (the guest's kernel exits with 1; 124 is the timeout)"
         ));
     }
     std::fs::read_to_string(console).map_err(|e| format!("{}: {e}", console.display()))
@@ -214,8 +261,9 @@ fn check(truth: &[Truth], events: &[Event]) -> Vec<String> {
     for (i, (t, e)) in truth.iter().zip(&returns).enumerate() {
         let mut wrong = |what: &str| errors.push(format!("call {}: {what}: {t:?} vs {e:?}", i + 1));
         // The return site: [EDX] after sysenter, the next instruction after
-        // int 0x2e (2 bytes on), as the guest's kernel returned.
-        if e.retaddr != t.retaddr || (t.insn == "int2e") != (e.retaddr == e.pc + 2) {
+        // int 0x2e and syscall (2 bytes on), as the guest's kernel returned.
+        let next = e.retaddr == e.pc + 2;
+        if e.retaddr != t.retaddr || next == (t.insn == "sysenter") {
             wrong("another return address");
         }
         if e.no != t.no {
@@ -274,18 +322,47 @@ fn check(truth: &[Truth], events: &[Event]) -> Vec<String> {
     errors
 }
 
-/// Entry point of `cargo xtask windows-guest [--record FILE]`.
+/// Entry point of `cargo xtask windows-guest [x86] [x64] [--record DIR]`.
 pub fn main(args: &[String]) -> Result<(), String> {
-    let record = match args {
-        [] => None,
-        [flag, file] if flag == "--record" => Some(PathBuf::from(file)),
-        _ => return Err("usage: cargo xtask windows-guest [--record FILE]".into()),
-    };
-    check_qemu("i386")?;
+    let usage = "usage: cargo xtask windows-guest [x86] [x64] [--record DIR]";
+    let mut record = None;
+    let mut chosen = Vec::new();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--record" => record = Some(PathBuf::from(it.next().ok_or(usage)?)),
+            name => chosen.push(
+                VARIANTS
+                    .iter()
+                    .find(|v| v.name == name)
+                    .ok_or_else(|| format!("{name}: not x86 or x64\n{usage}"))?,
+            ),
+        }
+    }
+    if chosen.is_empty() {
+        chosen = VARIANTS.iter().collect();
+    }
     let plugin = build_plugin()?;
-    let dir = root().join("target/windows-guest");
+    let mut failed = Vec::new();
+    for v in chosen {
+        check_qemu(v.target)?;
+        if let Err(e) = run(v, &plugin, record.as_deref()) {
+            eprintln!("{e}");
+            failed.push(v.name);
+        }
+    }
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("windows-guest: {failed:?} failed"))
+    }
+}
+
+/// One guest, booted twice (JSON lines, then strace lines), checked.
+fn run(v: &Variant, plugin: &Path, record: Option<&Path>) -> Result<(), String> {
+    let dir = root().join("target/windows-guest").join(v.name);
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let kernel = build(&dir)?;
+    let kernel = build(v, &dir)?;
     let (log, stats, text) = (
         dir.join("trace.jsonl"),
         dir.join("stats.json"),
@@ -296,13 +373,17 @@ pub fn main(args: &[String]) -> Result<(), String> {
         log.display(),
         stats.display()
     );
+    let record = record.map(|d| d.join(format!("{}_qemu_guest.json", v.profile)));
     if let Some(r) = &record {
         plugin_args.push_str(&format!(",record={}", r.display()));
     }
-    let console = boot(&kernel, &plugin, &plugin_args, &dir.join("console.txt"))?;
+    let console = boot(v, &kernel, plugin, &plugin_args, &dir.join("console.txt"))?;
     let (truth, ended) = parse_console(&console)?;
     if !ended || truth.is_empty() {
-        return Err(format!("the guest did not run to its end:\n{console}"));
+        return Err(format!(
+            "{}: the guest did not run to its end:\n{console}",
+            v.name
+        ));
     }
     let read = |p: &Path| std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()));
     if let Some(r) = &record {
@@ -310,9 +391,10 @@ pub fn main(args: &[String]) -> Result<(), String> {
         let mut f: serde_json::Value =
             serde_json::from_str(&read(r)?).map_err(|e| format!("{}: {e}", r.display()))?;
         f["source"] = format!(
-            "recorded by syscalls2-qemu on qemu-system-i386 from {SOURCE} (cargo xtask windows-guest \
-             --record): a freestanding i386 guest making Windows 7 SP1 x86 calls through ntdll-style \
-             stubs (sysenter via KiFastSystemCall, int 0x2e), answered by its own small kernel; not Windows"
+            "recorded by syscalls2-qemu on qemu-system-{} from {} (cargo xtask windows-guest \
+             --record): a freestanding guest making {} calls through ntdll-style stubs, \
+             answered by its own small kernel; not Windows",
+            v.target, v.source, v.profile
         )
         .into();
         let text = serde_json::to_string_pretty(&f).map_err(|e| e.to_string())?;
@@ -322,8 +404,9 @@ pub fn main(args: &[String]) -> Result<(), String> {
     let mut errors = check(&truth, &events.all);
     // The strace lines: each handle with its object's name where it is used.
     boot(
+        v,
         &kernel,
-        &plugin,
+        plugin,
         &format!("log={}", text.display()),
         &dir.join("console-strace.txt"),
     )?;
@@ -341,11 +424,14 @@ pub fn main(args: &[String]) -> Result<(), String> {
             }
         }
     }
-    let sysenter = truth.iter().filter(|t| t.insn == "sysenter").count();
+    let mut by_insn = std::collections::BTreeMap::<&str, usize>::new();
+    for t in &truth {
+        *by_insn.entry(t.insn.as_str()).or_default() += 1;
+    }
     println!(
-        "windows-guest: {} calls ({sysenter} by sysenter, {} by int 0x2e), {} events, {} strace lines; flushes {}",
+        "windows-guest {}: {} calls {by_insn:?}, {} events, {} strace lines; flushes {}",
+        v.name,
         truth.len(),
-        truth.len() - sysenter,
         events.all.len(),
         lines.len(),
         events
@@ -362,7 +448,8 @@ pub fn main(args: &[String]) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!(
-            "windows-guest: {} errors:\n{}",
+            "windows-guest {}: {} errors:\n{}",
+            v.name,
             errors.len(),
             errors.join("\n")
         ))
