@@ -68,7 +68,9 @@ if [ -n "${S2CMD:-}" ] && [ "$MALTA" = 1 ]; then
     mkdir "$EXTRA/root"
     quoted="$(printf '%s' "$S2CMD" | sed "s/'/'\\\\''/g")"
     printf "exec sh -c '%s'\n" "$quoted" >"$EXTRA/root/workload.sh"
-    (cd "$EXTRA/root" && echo workload.sh | cpio -o -H newc --quiet | gzip -n) >"$EXTRA/workload.gz"
+    # The same bytes for the same command (a replay of a recording boots it again).
+    touch -d @0 "$EXTRA/root/workload.sh"
+    (cd "$EXTRA/root" && echo workload.sh | cpio -o -H newc --quiet --reproducible --owner=0:0 | gzip -n) >"$EXTRA/workload.gz"
     cat "$IMG/initrd.gz" "$EXTRA/workload.gz" >"$EXTRA/initrd.gz"
     INITRD="$EXTRA/initrd.gz"
 elif [ -n "${S2CMD:-}" ]; then

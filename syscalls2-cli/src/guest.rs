@@ -66,6 +66,14 @@ pub enum Arch {
     #[value(name = "aarch64")]
     #[serde(rename = "aarch64")]
     Aarch64,
+    /// 32-bit MIPS, little-endian, o32 (`-M malta -cpu 24Kc`).
+    #[value(name = "mipsel")]
+    #[serde(rename = "mipsel")]
+    Mipsel,
+    /// 64-bit MIPS, little-endian, n64 (`-M malta -cpu 5KEc`).
+    #[value(name = "mips64el")]
+    #[serde(rename = "mips64el")]
+    Mips64el,
 }
 
 impl Arch {
@@ -75,6 +83,8 @@ impl Arch {
             Arch::I386 => "i386",
             Arch::Arm => "arm",
             Arch::Aarch64 => "aarch64",
+            Arch::Mipsel => "mipsel",
+            Arch::Mips64el => "mips64el",
         }
     }
 
@@ -84,6 +94,8 @@ impl Arch {
             Arch::I386 => "qemu-system-i386",
             Arch::Arm => "qemu-system-arm",
             Arch::Aarch64 => "qemu-system-aarch64",
+            Arch::Mipsel => "qemu-system-mipsel",
+            Arch::Mips64el => "qemu-system-mips64el",
         }
     }
 }
