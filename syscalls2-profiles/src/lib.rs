@@ -5,14 +5,15 @@
 //!
 //! | feature | OS | ABI |
 //! |---|---|---|
-//! | `linux_x86` | Linux 6.1, i386 | `int 0x80`, `sysenter` |
-//! | `linux_x64` | Linux 6.1, x86-64 | `syscall` |
-//! | `linux_arm` | Linux 6.1, ARM EABI | `svc #0` |
-//! | `linux_arm64` | Linux 6.1, AArch64 | `svc #0` |
-//! | `linux_mips` | Linux 6.1, MIPS o32 | `syscall` |
-//! | `linux_mips64` | Linux 6.1, MIPS n64 | `syscall` |
-//! | `linux_mips64n32` | Linux 6.1, MIPS n32 | `syscall` |
-//! | `linux_riscv64` | Linux 6.1, RISC-V 64 | `ecall` |
+//! | `linux_x86` | Linux 6.12, i386 | `int 0x80`, `sysenter` |
+//! | `linux_x64` | Linux 6.12, x86-64 | `syscall` |
+//! | `linux_arm` | Linux 6.12, ARM EABI | `svc #0` |
+//! | `linux_arm64` | Linux 6.12, AArch64 | `svc #0` |
+//! | `linux_mips` | Linux 6.12, MIPS o32 | `syscall` |
+//! | `linux_mips64` | Linux 6.12, MIPS n64 | `syscall` |
+//! | `linux_mips64n32` | Linux 6.12, MIPS n32 | `syscall` |
+//! | `linux_riscv64` | Linux 6.12, RISC-V 64 | `ecall` |
+//! | `linux_6_1_x86` … `linux_6_1_riscv64` | Linux 6.1, each ABI above | as above |
 //! | `windows2000_x86` | Windows 2000 SP4 | `int 0x2e` |
 //! | `windowsxp_sp2_x86` | Windows XP SP2 | `sysenter` |
 //! | `windowsxp_sp3_x86` | Windows XP SP3 | `sysenter` |
@@ -22,6 +23,14 @@
 //!
 //! Default features: `linux_x86`, `linux_x64`, `linux_arm`, `linux_arm64`,
 //! `windows7_x86`, `windows7_x64`. The `all` feature enables every profile.
+//!
+//! **The kernel version is part of the profile's name**: `linux_x64` is the
+//! newest kernel's table (Linux 6.12 LTS), `linux_6_1_x64` Linux 6.1's
+//! (family feature `linux_6_1`). Linux never renumbers a call, so the newest
+//! table decodes an older kernel's calls too; the older table is for a
+//! trace that must not name what that kernel did not have (a 6.1 kernel
+//! answers `fchmodat2`, 452, with ENOSYS). [`native`] picks the newest
+//! enabled table, [`compat_for`] the compat table of the same kernel.
 //!
 //! **Every Windows release** (NT 3.1 to 11 25H2, x86 and x64, ntoskrnl and
 //! win32k: the tables of `syscalls2-prototypes/tables/windows/` and the
@@ -284,5 +293,38 @@ mod tests {
             native(Os::Linux, Arch::Aarch64).unwrap().name,
             "linux_arm64"
         );
+    }
+
+    /// The newest kernel's tables name the calls added after 6.1; the 6.1
+    /// tables do not, and agree with them on every number they share.
+    #[cfg(all(feature = "linux_x64", feature = "linux_6_1_x64"))]
+    #[test]
+    fn kernel_versions_are_profiles() {
+        let (new, old) = (&linux_x64::TABLE, &linux_6_1_x64::TABLE);
+        for (no, name) in [
+            (451, "sys_cachestat"),
+            (452, "sys_fchmodat2"),
+            (453, "sys_map_shadow_stack"),
+            (454, "sys_futex_wake"),
+            (457, "sys_statmount"),
+            (458, "sys_listmount"),
+            (459, "sys_lsm_get_self_attr"),
+            (462, "sys_mseal"),
+        ] {
+            assert_eq!(new.by_number(no).map(|s| s.name), Some(name));
+            assert!(old.by_number(no).is_none(), "{name} in 6.1");
+        }
+        let shared = old
+            .syscalls
+            .iter()
+            .filter(|s| new.by_number(s.no).is_some_and(|n| n.name == s.name))
+            .count();
+        // lookup_dcookie (212) is gone since Linux 6.9.
+        assert_eq!(shared + 1, old.syscalls.len());
+        assert_eq!(release(old), "linux_6_1");
+        assert_eq!(by_name("linux_6_1_x64").unwrap().name, "linux_6_1_x64");
+        #[cfg(feature = "linux_6_1_x86")]
+        assert_eq!(compat_for(old)[0].name, "linux_6_1_x86");
+        assert_eq!(native(Os::Linux, Arch::X86_64).unwrap().name, "linux_x64");
     }
 }

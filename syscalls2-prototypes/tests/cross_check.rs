@@ -12,7 +12,10 @@ use syscalls2_prototypes::{parse_table, TableSource};
 const OURS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tables");
 const PANDA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/reference/panda");
 
-/// (our table, PANDA's table), both without `_prototypes.txt`.
+/// (our table, PANDA's table), both without `_prototypes.txt`. Each Linux
+/// table twice: the newest kernel's (`linux_x64`) and Linux 6.1's
+/// (`linux_6_1_x64`); the rules and exceptions below name the first, and
+/// hold for both ([`family`]).
 const PAIRS: &[(&str, &str)] = &[
     ("linux_x86", "linux_x86"),
     ("linux_x64", "linux_x64"),
@@ -23,6 +26,13 @@ const PAIRS: &[(&str, &str)] = &[
     // ours is n64 only, so only the 5xxx numbers meet.
     ("linux_mips64", "linux_mips64"),
     ("linux_mips64n32", "linux_mips64n32"),
+    ("linux_6_1_x86", "linux_x86"),
+    ("linux_6_1_x64", "linux_x64"),
+    ("linux_6_1_arm", "linux_arm"),
+    ("linux_6_1_arm64", "linux_arm64"),
+    ("linux_6_1_mips", "linux_mips"),
+    ("linux_6_1_mips64", "linux_mips64"),
+    ("linux_6_1_mips64n32", "linux_mips64n32"),
     ("windows2000_x86", "windows_2000_x86"),
     ("windowsxp_sp2_x86", "windows_xpsp2_x86"),
     ("windowsxp_sp3_x86", "windows_xpsp3_x86"),
@@ -31,7 +41,16 @@ const PAIRS: &[(&str, &str)] = &[
 ];
 
 /// Our tables without a PANDA counterpart (still parsed and validated).
-const UNPAIRED: &[&str] = &["linux_riscv64", "windows11_24h2_x64"];
+const UNPAIRED: &[&str] = &["linux_riscv64", "linux_6_1_riscv64", "windows11_24h2_x64"];
+
+/// The name the rules and exceptions use for one of our tables: a kernel
+/// version's table (`linux_6_1_x64`) is its ABI's (`linux_x64`).
+fn family(ours: &str) -> String {
+    match ours.strip_prefix("linux_6_1_") {
+        Some(arch) => format!("linux_{arch}"),
+        None => ours.to_string(),
+    }
+}
 
 /// Renaming patterns: (tables they apply to, test on (ours, PANDA's), reason).
 type Rule = (
@@ -143,6 +162,7 @@ fn names_agree_with_panda() {
     let mut per_rule = vec![0usize; RULES.len()];
     for (ours_name, panda_name) in PAIRS {
         let ours = numbered(&parse(OURS, ours_name));
+        let fam = family(ours_name);
         let panda = numbered(&parse(PANDA, panda_name));
         let mut common = 0;
         for (number, mine) in &ours {
@@ -153,15 +173,16 @@ fn names_agree_with_panda() {
             if mine == theirs {
                 continue;
             }
-            if let Some(i) = EXCEPTIONS.iter().position(|(t, n, o, p, _)| {
-                t == ours_name && n == number && o == mine && p == theirs
-            }) {
+            if let Some(i) = EXCEPTIONS
+                .iter()
+                .position(|(t, n, o, p, _)| *t == fam && n == number && o == mine && p == theirs)
+            {
                 used.insert(i);
                 continue;
             }
             if let Some(i) = RULES
                 .iter()
-                .position(|(tables, test, _)| tables.contains(ours_name) && test(mine, theirs))
+                .position(|(tables, test, _)| tables.contains(&fam.as_str()) && test(mine, theirs))
             {
                 per_rule[i] += 1;
                 continue;

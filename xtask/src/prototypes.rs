@@ -23,6 +23,7 @@ pub fn main(args: &[String]) -> Result<(), String> {
     let mut source = None;
     let mut reference = None;
     let mut out = None;
+    let mut versioned = false;
     let mut it = rest.iter();
     while let Some(a) = it.next() {
         let mut value = || {
@@ -34,6 +35,7 @@ pub fn main(args: &[String]) -> Result<(), String> {
             "--source" => source = Some(PathBuf::from(value()?)),
             "--reference" => reference = Some(PathBuf::from(value()?)),
             "--out" => out = Some(PathBuf::from(value()?)),
+            "--versioned" => versioned = true,
             _ => return Err(format!("unknown argument {a:?}\n{}", usage())),
         }
     }
@@ -44,7 +46,21 @@ pub fn main(args: &[String]) -> Result<(), String> {
         "linux" => {
             let source =
                 source.ok_or_else(|| format!("linux needs --source KERNEL_DIR\n{}", usage()))?;
-            linux::generate(&source)?
+            let mut tables = linux::generate(&source)?;
+            if versioned {
+                // `linux_6_1_x64_prototypes.txt`: the profile `linux_6_1_x64`.
+                let version = linux::kernel_version(&source)?;
+                let mut parts = version.split(['.', '-']);
+                let prefix = format!(
+                    "linux_{}_{}_",
+                    parts.next().unwrap_or_default(),
+                    parts.next().unwrap_or_default()
+                );
+                for t in &mut tables {
+                    t.file_name = t.file_name.replacen("linux_", &prefix, 1);
+                }
+            }
+            tables
         }
         "windows" => {
             let reference = reference.unwrap_or_else(|| workspace.join("../shared/reference"));
@@ -100,7 +116,9 @@ pub fn main(args: &[String]) -> Result<(), String> {
 }
 
 fn usage() -> String {
-    "usage: cargo xtask prototypes linux --source KERNEL_DIR [--out DIR]\n\
+    "usage: cargo xtask prototypes linux --source KERNEL_DIR [--versioned] [--out DIR]\n\
+     \x20      (--versioned: name the tables for the kernel's version, linux_6_1_x64, as\n\
+     \x20      older kernels' are; the newest kernel's are linux_x64)\n\
      \x20      cargo xtask prototypes windows [--reference SHARED_REFERENCE_DIR] [--out DIR]"
         .to_string()
 }

@@ -1,7 +1,9 @@
-//! Linux tables from a kernel source tree (written against linux-source-6.1).
+//! Linux tables from a kernel source tree (written against linux-source-6.1
+//! and 6.12).
 //!
 //! Numbers come from the architecture's syscall table (`*.tbl`, or
-//! `include/uapi/asm-generic/unistd.h` for arm64 and riscv64); signatures from
+//! `include/uapi/asm-generic/unistd.h` for arm64 and riscv64, up to 6.10, and
+//! `scripts/syscall.tbl` from 6.11 on); signatures from
 //! `SYSCALL_DEFINEn`/`COMPAT_SYSCALL_DEFINEn` in the `.c` files and from
 //! `asmlinkage` declarations/definitions. The table names the entry point the
 //! kernel's table names, except for pure assembly trampolines named after their
@@ -27,7 +29,11 @@ enum Numbers {
         column: usize,
         mips_sim: Option<&'static str>,
     },
-    /// `include/uapi/asm-generic/unistd.h` with the arch's `uapi/asm/unistd.h` defines.
+    /// The generic table: up to Linux 6.10,
+    /// `include/uapi/asm-generic/unistd.h` with the arch's
+    /// `uapi/asm/unistd.h` defines; from 6.11 on, `scripts/syscall.tbl` (or
+    /// the arch's own copy) with the ABIs the arch's
+    /// `kernel/Makefile.syscalls` adds ([`generic_tbl`]).
     Generic {
         arch_unistd: &'static str,
         bits: i64,
@@ -526,17 +532,25 @@ pub struct Sig {
     pub at: String,
 }
 
-/// Extracts every `SYSCALL_DEFINEn(...)` and `COMPAT_SYSCALL_DEFINEn(...)` from
-/// a C file (`path` is only used to say where each one was found).
+/// Extracts every `SYSCALL_DEFINEn(...)`, `COMPAT_SYSCALL_DEFINEn(...)` and
+/// `SYSCALL32_DEFINEn(...)` from a C file (`path` is only used to say where
+/// each one was found). `SYSCALL32_DEFINEn` (Linux 6.12's i386 `sigreturn`)
+/// is `include/linux/syscalls.h`'s `COMPAT_SYSCALL_DEFINEn` in a kernel with
+/// `CONFIG_COMPAT`, else `SYSCALL_DEFINEn`: it defines both names, each
+/// table takes the one its entry point column names.
 pub fn extract_syscall_defines(text: &str, path: &str) -> Vec<Sig> {
     extract_with(text, path, |lines, idx, out| {
         let line = &lines[idx];
         let mut from = 0;
-        while let Some(pos) = line[from..].find("SYSCALL_DEFINE") {
-            let at = from + pos;
+        while let Some((at, keyword)) = ["SYSCALL_DEFINE", "SYSCALL32_DEFINE"]
+            .iter()
+            .filter_map(|k| line[from..].find(k).map(|p| (from + p, *k)))
+            .min()
+        {
             from = at + 1;
             let before = &line[..at];
-            let compat = before.ends_with("COMPAT_");
+            let both = keyword == "SYSCALL32_DEFINE";
+            let compat = !both && before.ends_with("COMPAT_");
             let prefix_ok = if compat {
                 before.len() == 7 || !is_ident_char(before[..before.len() - 7].chars().last())
             } else {
@@ -545,7 +559,7 @@ pub fn extract_syscall_defines(text: &str, path: &str) -> Vec<Sig> {
             if !prefix_ok || line.trim_start().starts_with('#') {
                 continue;
             }
-            let rest = &line[at + "SYSCALL_DEFINE".len()..];
+            let rest = &line[at + keyword.len()..];
             let Some(n) = rest.chars().next().and_then(|c| c.to_digit(10)) else {
                 continue;
             };
@@ -577,11 +591,15 @@ pub fn extract_syscall_defines(text: &str, path: &str) -> Vec<Sig> {
             {
                 continue;
             }
-            let args = parts[1..]
+            let args: Vec<String> = parts[1..]
                 .chunks(2)
                 .map(|p| join_type_name(&p[0], &p[1]))
                 .collect();
             let name = format!("{}sys_{}", if compat { "compat_" } else { "" }, parts[0]);
+            if both {
+                let compat = format!("compat_sys_{}", parts[0]);
+                out.push((compat, "long".to_string(), args.clone()));
+            }
             out.push((name, "long".to_string(), args));
         }
     })
@@ -817,7 +835,7 @@ fn scan(root: &Path) -> Result<Scan, String> {
             }
             continue;
         }
-        if text.contains("SYSCALL_DEFINE") {
+        if text.contains("SYSCALL_DEFINE") || text.contains("SYSCALL32_DEFINE") {
             let d = extract_syscall_defines(&text, &rel_s);
             if !d.is_empty() {
                 scan.defines.push((rel_s.clone(), d));
@@ -1120,7 +1138,7 @@ fn kconfig_env(root: &Path, spec: &Spec) -> Result<KconfigEnv, String> {
 }
 
 /// The kernel version from the top-level Makefile (`6.1.192`).
-fn kernel_version(root: &Path) -> Result<String, String> {
+pub fn kernel_version(root: &Path) -> Result<String, String> {
     let text = std::fs::read_to_string(root.join("Makefile")).map_err(|e| {
         format!(
             "{}/Makefile: {e} (is --source a kernel tree?)",
@@ -1186,11 +1204,14 @@ fn numbers(root: &Path, spec: &Spec) -> Result<(Vec<NumberedEntry>, String), Str
             if *bits == 64 {
                 m.define("__LP64__", "1"); // the compiler's, for an LP64 target
             }
-            let text = include_generic_unistd(
+            let Some(text) = include_generic_unistd(
                 &read(arch_unistd)?,
                 &read("include/uapi/asm-generic/unistd.h")?,
-            )
-            .ok_or_else(|| format!("{arch_unistd} does not include <asm-generic/unistd.h>"))?;
+            ) else {
+                return generic_tbl(root, spec.arch, *bits).map_err(|e| {
+                    format!("{arch_unistd} does not include <asm-generic/unistd.h>, and {e}")
+                });
+            };
             let rows = parse_generic_unistd(&text, m)?;
             let source = format!("include/uapi/asm-generic/unistd.h as included by {arch_unistd}, with that file's own calls (__BITS_PER_LONG {bits}, no __SYSCALL_COMPAT)");
             Ok((
@@ -1201,6 +1222,64 @@ fn numbers(root: &Path, spec: &Spec) -> Result<(Vec<NumberedEntry>, String), Str
             ))
         }
     }
+}
+
+/// The generic table as Linux 6.11 and later build it for `arch`: the rows
+/// of `$(syscalltbl)` whose ABI is in `$(syscall_abis_{bits})`, both set in
+/// `scripts/Makefile.asm-headers` and amended by the arch's
+/// `arch/{arch}/kernel/Makefile.syscalls` (arm64 keeps its own copy of the
+/// table, riscv adds the `riscv` and `memfd_secret` ABIs).
+fn generic_tbl(root: &Path, arch: &str, bits: i64) -> Result<(Vec<NumberedEntry>, String), String> {
+    let read =
+        |rel: &str| std::fs::read_to_string(root.join(rel)).map_err(|e| format!("{rel}: {e}"));
+    let makefiles = [
+        "scripts/Makefile.asm-headers".to_string(),
+        format!("arch/{arch}/kernel/Makefile.syscalls"),
+    ];
+    let abis_var = format!("syscall_abis_{bits}");
+    let mut abis: Vec<String> = Vec::new();
+    let mut table = None;
+    for makefile in &makefiles {
+        for line in read(makefile)?.lines() {
+            let line = line.split('#').next().unwrap_or("");
+            let Some((var, value)) = line.split_once('=') else {
+                continue;
+            };
+            // `VAR += words`, `VAR := value`, `VAR = value`.
+            let var = var.trim_end();
+            let (var, append) = match var.strip_suffix('+') {
+                Some(v) => (v.trim(), true),
+                None => (var.trim_end_matches(':').trim(), false),
+            };
+            let words = value.split([' ', '\t', ',']).filter(|w| !w.is_empty());
+            if var == abis_var {
+                if !append {
+                    abis.clear();
+                }
+                abis.extend(words.map(String::from));
+            } else if var == "syscalltbl" {
+                let path = value.trim().trim_start_matches("$(srctree)/");
+                table = Some(path.replace('%', &bits.to_string()));
+            }
+        }
+    }
+    let table = table.ok_or_else(|| format!("{} set no syscalltbl", makefiles.join(" and ")))?;
+    if abis.is_empty() {
+        return Err(format!("{} set no {abis_var}", makefiles.join(" and ")));
+    }
+    let wanted: Vec<&str> = abis.iter().map(String::as_str).collect();
+    let rows = parse_tbl(&read(&table)?, &wanted, 3)?;
+    let source = format!(
+        "{table} (abi {}, from {}; entry point column)",
+        wanted.join("/"),
+        makefiles.join(" and ")
+    );
+    Ok((
+        rows.into_iter()
+            .map(|r| (r.number, r.name, r.entry))
+            .collect(),
+        source,
+    ))
 }
 
 /// ARM's private calls (`__ARM_NR_*` in arch/arm/include/uapi/asm/unistd.h),
@@ -1407,7 +1486,7 @@ pub fn generate(root: &Path) -> Result<Vec<Table>, String> {
         }
         let header = vec![
             format!("Linux {version} {} system call prototypes (PANDA syscalls2 table format).", spec.title),
-            format!("Generated by `cargo xtask prototypes linux --source <linux-source-6.1 tree>` from Linux {version}: do not edit."),
+            format!("Generated by `cargo xtask prototypes linux --source <linux-source tree>` from Linux {version}: do not edit."),
             format!("Numbers: {number_source}."),
             format!(
                 "Signatures: SYSCALL_DEFINEn/COMPAT_SYSCALL_DEFINEn in arch/{}/ and generic .c files, then asmlinkage declarations.",
@@ -1596,6 +1675,76 @@ COMPAT_SYSCALL_DEFINE3(ioctl, unsigned int, fd, unsigned int, cmd,
         };
         assert_eq!(cpp::eval_all(&sigs[2].conds, &env), Some(true));
         assert_eq!(cpp::eval_all(&sigs[3].conds, &env), Some(false));
+    }
+
+    #[test]
+    fn syscall32_define_names_both_entry_points() {
+        // Linux 6.12, arch/x86/kernel/signal_32.c.
+        let sigs = extract_syscall_defines("SYSCALL32_DEFINE0(sigreturn)\n{\n}\n", "s.c");
+        let names: Vec<&str> = sigs.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["compat_sys_sigreturn", "sys_sigreturn"]);
+    }
+
+    #[test]
+    fn generic_table_from_linux_6_11_on() {
+        // The layout of Linux 6.12: scripts/syscall.tbl and its defaults,
+        // and an arch that adds ABIs (riscv) or keeps its own table (arm64).
+        let root = std::env::temp_dir().join(format!("s2-generic-tbl-{}", std::process::id()));
+        let put = |rel: &str, text: &str| {
+            let path = root.join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        };
+        put(
+            "scripts/Makefile.asm-headers",
+            "syscall_abis_32  += common,32\nsyscall_abis_64  += common,64\n\
+             syscalltbl := $(srctree)/scripts/syscall.tbl\n",
+        );
+        put(
+            "scripts/syscall.tbl",
+            "0\tcommon\tio_setup\tsys_io_setup\tcompat_sys_io_setup\n\
+             4\ttime32\tio_getevents\tsys_io_getevents_time32\n\
+             4\t64\tio_getevents\tsys_io_getevents\n\
+             258\triscv\triscv_hwprobe\tsys_riscv_hwprobe\n\
+             447\tmemfd_secret\tmemfd_secret\tsys_memfd_secret\n",
+        );
+        put(
+            "arch/riscv/kernel/Makefile.syscalls",
+            "syscall_abis_32 += riscv memfd_secret\nsyscall_abis_64 += riscv rlimit memfd_secret\n",
+        );
+        put(
+            "arch/arm64/kernel/Makefile.syscalls",
+            "syscall_abis_64 += renameat rlimit memfd_secret\n\
+             syscalltbl = arch/arm64/tools/syscall_%.tbl\n",
+        );
+        put(
+            "arch/arm64/tools/syscall_64.tbl",
+            "0\tcommon\tio_setup\tsys_io_setup\n258\triscv\triscv_hwprobe\tsys_riscv_hwprobe\n",
+        );
+        let (riscv, source) = generic_tbl(&root, "riscv", 64).unwrap();
+        let names: Vec<(u64, &str)> = riscv
+            .iter()
+            .map(|r| (r.0, r.2.as_deref().unwrap()))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                (0, "sys_io_setup"),
+                (4, "sys_io_getevents"),
+                (258, "sys_riscv_hwprobe"),
+                (447, "sys_memfd_secret")
+            ]
+        );
+        assert!(source.starts_with("scripts/syscall.tbl (abi common/64/riscv/rlimit/memfd_secret"));
+        let (arm64, source) = generic_tbl(&root, "arm64", 64).unwrap();
+        assert_eq!(arm64.len(), 1);
+        assert!(
+            source.starts_with("arch/arm64/tools/syscall_64.tbl"),
+            "{source}"
+        );
+        let err = generic_tbl(&root, "mips", 64).unwrap_err();
+        assert!(err.contains("arch/mips/kernel/Makefile.syscalls"), "{err}");
+        std::fs::remove_dir_all(&root).unwrap();
     }
 
     #[test]
