@@ -11,7 +11,7 @@
 //! | `set_tid_address` | its return: the calling thread's tid, and the pid: a C library calls it once, as a process starts with one thread (another pid than the one known there: a new process in an address space a killed one left) |
 //! | a call that names its caller ([`Introspect::renamed`]: `prctl(PR_SET_NAME)`) | the new name |
 //! | a fork-like call (the table's `@doublereturn`: fork, vfork, clone, clone3) | the parent's return: the child's pid (or a new thread's tid); the child's return: where the child runs. The child inherits the parent's name; its parent is the caller |
-//! | an exec-like call (`@noreturn-on-success`, with a `filename` argument) | the new name, the file's base name cut to 15 bytes; the process keeps its pid and parent, and its next call comes from a new address space; the old one is gone (it may be reused) |
+//! | an exec-like call (`@noreturn-on-success`, with a `filename` argument) | the new name, the file's base name cut to 15 bytes; the process keeps its pid and parent, and its next call on that vCPU from an address space no process is known in is the new image's (calls from known ones in between are other processes'; where a killed process left the image's address space known, the image's `set_tid_address` returning the pid tells); the old one is gone (it may be reused) |
 //! | `exit_group` | the address space is gone (it may be reused) |
 //!
 //! A process or thread is known only from such calls: one that made none
@@ -89,6 +89,31 @@ pub struct SyscallDerived {
 }
 
 impl SyscallDerived {
+    /// Whether a process is known in `asid` (an entry with a pid or a name).
+    fn is_known(&self, asid: u64) -> bool {
+        self.procs
+            .get(&asid)
+            .is_some_and(|k| k.pid.is_some() || k.comm.is_some())
+    }
+
+    /// The exec made on `vcpu` succeeded, its new image runs in `asid`: the
+    /// process moves there with its new name; its old address space is gone.
+    fn exec_lands(&mut self, vcpu: u32, asid: u64) {
+        let Some((from, comm)) = self.execs.remove(&vcpu) else {
+            return;
+        };
+        let old = self.procs.remove(&from).unwrap_or_default();
+        self.exiting.retain(|_, a| *a != asid);
+        self.procs.insert(
+            asid,
+            Known {
+                comm: Some(comm),
+                threads: Vec::new(),
+                ..old
+            },
+        );
+    }
+
     /// Links a fork's child once both returns are seen.
     fn settle(&mut self, seq: u64) {
         let Some(Fork {
@@ -155,27 +180,14 @@ impl Introspect for SyscallDerived {
         if let Some(gone) = self.exiting.remove(&ctx.vcpu) {
             self.procs.remove(&gone);
         }
-        // The first call of a new image on the vCPU that made an exec.
-        if let Some((from, comm)) = self.execs.get(&ctx.vcpu).cloned() {
-            if ctx.asid != from {
-                self.execs.remove(&ctx.vcpu);
-                // The exec succeeded: its old address space is gone.
-                let old = self.procs.remove(&from).unwrap_or_default();
-                // A known address space may be another process that ran on
-                // the vCPU first (left as it is), or one a process left
-                // without an exit_group: `set_tid_address` at the new
-                // image's start tells.
-                if !self.procs.contains_key(&ctx.asid) {
-                    self.exiting.retain(|_, a| *a != ctx.asid);
-                    self.procs.insert(
-                        ctx.asid,
-                        Known {
-                            comm: Some(comm),
-                            threads: Vec::new(),
-                            ..old
-                        },
-                    );
-                }
+        // The first call of a new image on the vCPU that made an exec: a
+        // call from an address space no process is known in. A known one is
+        // another process the kernel ran first (its calls are its own), or
+        // one a process left without an exit_group, which the new image's
+        // `set_tid_address` tells (see `ret`).
+        if let Some((from, _)) = self.execs.get(&ctx.vcpu) {
+            if ctx.asid != *from && !self.is_known(ctx.asid) {
+                self.exec_lands(ctx.vcpu, ctx.asid);
             }
         }
         let Some(info) = ctx.info else { return };
@@ -232,13 +244,29 @@ impl Introspect for SyscallDerived {
             }
             return;
         }
-        let known = self.procs.entry(ctx.asid).or_default();
         match info.name {
-            "sys_getpid" => known.pid = Some(value),
-            "sys_getppid" => known.ppid = Some(value),
-            "sys_gettid" => known.set_thread(ctx.sp, value),
+            "sys_getpid" => self.procs.entry(ctx.asid).or_default().pid = Some(value),
+            "sys_getppid" => self.procs.entry(ctx.asid).or_default().ppid = Some(value),
+            "sys_gettid" => {
+                let known = self.procs.entry(ctx.asid).or_default();
+                known.set_thread(ctx.sp, value);
+            }
             "sys_set_tid_address" => {
-                // A process starting: its one thread's tid is its pid.
+                // A process starting: its one thread's tid is its pid. In an
+                // address space known as another's, it may be the image of
+                // an exec still waiting for its first call: the one whose
+                // process has this pid.
+                let here = self.procs.get(&ctx.asid).and_then(|k| k.pid);
+                if here.is_some_and(|p| p != value) {
+                    let exec = self.execs.iter().find_map(|(&vcpu, (from, _))| {
+                        let pid = self.procs.get(from).and_then(|k| k.pid);
+                        (pid == Some(value)).then_some(vcpu)
+                    });
+                    if let Some(vcpu) = exec {
+                        self.exec_lands(vcpu, ctx.asid);
+                    }
+                }
+                let known = self.procs.entry(ctx.asid).or_default();
                 if known.pid.is_some_and(|p| p != value) {
                     // Another process than the one known here: the address
                     // space was left by one that did not exit_group.
@@ -515,7 +543,7 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn an_exec_leaves_its_old_address_space_and_set_tid_address_names_the_pid() {
+    fn an_exec_into_a_killed_process_s_address_space_is_told_by_set_tid_address() {
         // As on the armhf guest: pid 30 was killed in 0xb000 (no exit_group);
         // pid 40 in 0xa000 execs cat, whose image gets 0xb000.
         let mut osi = SyscallDerived::default();
@@ -524,14 +552,16 @@ pub(crate) mod tests {
         let steps = [
             ("getpid", 0xb000, 0x7f00, Some(30)),
             ("getpid", 0xa000, 0x7f00, Some(40)),
+            ("getppid", 0xa000, 0x7f00, Some(1)),
             ("execve", 0xa000, 0x7f00, None),
             // The new image's first call: 0xb000 is not told yet.
             ("gettid", 0xb000, 0x7e00, None),
-            // The old address space is gone with the exec.
-            ("gettid", 0xa000, 0x7f00, None),
-            // The C library's start says who runs in 0xb000.
+            // The C library's start says who runs in 0xb000: the exec's
+            // process, with its parent and its new name.
             ("set_tid_address", 0xb000, 0x7e00, Some(40)),
             ("getppid", 0xb000, 0x7e40, None),
+            // The old address space is gone with the exec.
+            ("gettid", 0xa000, 0x7f00, None),
         ];
         let seen: Vec<_> = steps
             .iter()
@@ -539,10 +569,40 @@ pub(crate) mod tests {
                 ids(call(&mut osi, &mut cpu, ctx(name, asid, sp, ret, false)))
             })
             .collect();
-        assert_eq!(seen[3].0, Some(30), "the known one, until told");
-        assert_eq!(seen[4], (None, None, None, None));
-        assert_eq!(seen[5], (Some(40), Some(40), None, None));
-        assert_eq!(seen[6].0, Some(40));
+        assert_eq!(seen[4].0, Some(30), "the known one, until told");
+        let cat = (Some(40), Some(40), Some(1), Some("cat".to_string()));
+        assert_eq!(seen[5], cat);
+        assert_eq!(seen[6], cat);
+        assert_eq!(seen[7], (None, None, None, None));
+    }
+
+    #[test]
+    fn another_process_between_an_exec_and_its_image_keeps_its_own_calls() {
+        // As on the armhf guest: pid 89 execs /proc/self/exe; before the
+        // new image's first call, the vCPU runs its parent, pid 88 (wait4).
+        let mut osi = SyscallDerived::default();
+        let mut cpu = FakeCpu::default();
+        cpu.put(0x5000, b"/proc/self/exe\0");
+        let steps = [
+            ("getpid", 0xc000, 0x7f00, Some(88)),
+            ("getpid", 0xa000, 0x7f00, Some(89)),
+            ("getppid", 0xa000, 0x7f00, Some(88)),
+            ("execve", 0xa000, 0x7f00, None),
+            ("getpid", 0xc000, 0x7f00, None),
+            // The new image, in an address space no process is known in.
+            ("getppid", 0xd000, 0x7e00, None),
+        ];
+        let seen: Vec<_> = steps
+            .iter()
+            .map(|&(name, asid, sp, ret)| {
+                ids(call(&mut osi, &mut cpu, ctx(name, asid, sp, ret, false)))
+            })
+            .collect();
+        assert_eq!(seen[4], (Some(88), Some(88), None, None));
+        assert_eq!(
+            seen[5],
+            (Some(89), Some(89), Some(88), Some("exe".to_string()))
+        );
     }
 
     #[test]
