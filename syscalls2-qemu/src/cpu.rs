@@ -33,6 +33,8 @@ pub enum Target {
     /// `qemu-system-mips64el` (MIPS64: n64, n32 and o32 processes;
     /// little-endian only).
     Mips64,
+    /// `qemu-system-riscv64` (RV64 processes; `ecall` from user mode).
+    Riscv64,
 }
 
 impl Target {
@@ -46,6 +48,7 @@ impl Target {
             "aarch64" => Target::Aarch64,
             "mipsel" => Target::Mips,
             "mips64el" => Target::Mips64,
+            "riscv64" => Target::Riscv64,
             _ => return None,
         })
     }
@@ -59,6 +62,7 @@ impl Target {
             Target::Aarch64 => "aarch64",
             Target::Mips => "mipsel",
             Target::Mips64 => "mips64el",
+            Target::Riscv64 => "riscv64",
         }
     }
 
@@ -71,6 +75,7 @@ impl Target {
             Target::Aarch64 => Arch::Aarch64,
             Target::Mips => Arch::Mips,
             Target::Mips64 => Arch::Mips64,
+            Target::Riscv64 => Arch::Riscv64,
         }
     }
 
@@ -116,6 +121,20 @@ impl Target {
         !(self == Target::Arm
             && matches!(insn, SyscallInsn::ArmSvc { thumb: false, .. })
             && mode.thumb)
+    }
+
+    /// Whether the syscall instruction translated at `pc` may be a user
+    /// process's, by its address: on RISC-V 64 an `ecall` in the upper half
+    /// of the address space is the kernel's (Linux maps itself there, and
+    /// its `ecall`s are SBI calls to the firmware, not system calls), so
+    /// it is not instrumented; [`QemuCpu::in_user_mode`] decides at
+    /// execution. Every address on the other targets (their kernels make
+    /// no syscalls).
+    pub fn may_be_user_code(self, pc: u64) -> bool {
+        match self {
+            Target::Riscv64 => pc >> 63 == 0,
+            _ => true,
+        }
     }
 
     /// The QEMU (gdbstub) name of `reg` on this target.
@@ -217,10 +236,11 @@ pub struct RegMap {
     target: Target,
     needed: Vec<Reg>,
     by_reg: HashMap<Reg, Handle>,
-    /// x86: `cs`; ARM/AArch64: `cpsr`.
+    /// x86: `cs`; ARM/AArch64: `cpsr`; MIPS: CP0 Status; RISC-V: `priv`
+    /// (the privilege level, a virtual register of QEMU's gdbstub).
     mode: Option<Handle>,
     /// x86: `cr3`; ARM: `TTBR0` (non-LPAE); AArch64: `TTBR0_EL1`; MIPS:
-    /// none, see `space`.
+    /// none, see `space`; RISC-V: `satp`.
     asid: Option<Handle>,
     /// MIPS: the page directory the kernel last switched this vCPU to
     /// ([`Target::address_space_write`]): no register plugins can read
@@ -289,6 +309,9 @@ impl RegMap {
                 (Some(mips_gdb_handle(MIPS_GDB_STATUS)), None)
             }
             Target::Mips | Target::Mips64 => (find(&["status"]), None),
+            // QEMU 10.0's riscv gdbstub: `priv` from riscv-64bit-virtual.xml,
+            // `satp` from the CSR feature it generates per CPU.
+            Target::Riscv64 => (find(&["priv"]), find(&["satp"])),
         };
         RegMap {
             target,
@@ -325,10 +348,10 @@ impl RegMap {
             .map(|&r| self.target.reg_name(r))
             .collect();
         if self.mode.is_none() {
-            out.push("mode register (cs/cpsr)".into());
+            out.push("mode register (cs/cpsr/priv)".into());
         }
         if self.asid.is_none() && !self.target.is_mips() {
-            out.push("asid register (cr3/TTBR0)".into());
+            out.push("asid register (cr3/TTBR0/satp)".into());
         }
         out
     }
@@ -426,9 +449,25 @@ impl<'a> QemuCpu<'a> {
         h.and_then(read_handle).unwrap_or(0)
     }
 
-    /// The raw value of the mode register (`cs`, `cpsr`).
+    /// The raw value of the mode register (`cs`, `cpsr`, `priv`).
     pub fn mode_reg(&self) -> u64 {
         self.special(self.regs.mode)
+    }
+
+    /// Whether the vCPU runs user code: on RISC-V 64 the privilege level
+    /// is U (0; the kernel runs in S, 1, and its `ecall`s go to the SBI
+    /// firmware in M, 3); true on the other targets, whose kernels make no
+    /// system calls, and where QEMU offers no `priv` (the address filter
+    /// of [`Target::may_be_user_code`] stays).
+    pub fn in_user_mode(&self) -> bool {
+        match self.regs.target {
+            Target::Riscv64 => self
+                .regs
+                .mode
+                .and_then(read_handle)
+                .is_none_or(|p| p & 3 == 0),
+            _ => true,
+        }
     }
 }
 
@@ -467,7 +506,9 @@ impl Cpu for QemuCpu<'_> {
     /// MIPS: the physical address of the page directory the kernel last
     /// switched this vCPU to ([`Target::address_space_write`]): the one the
     /// TLB refill handler walks for every user access until the next
-    /// switch.
+    /// switch. RISC-V 64: the physical address of the root page table,
+    /// `satp`'s PPN (bits 0..43) times 4096, without its ASID (bits 44..59,
+    /// which Linux reassigns when its ASIDs roll over) and MODE (60..63).
     fn asid(&mut self) -> u64 {
         let reg = || self.special(self.regs.asid);
         match self.regs.target {
@@ -476,6 +517,7 @@ impl Cpu for QemuCpu<'_> {
             Target::Arm => reg() & 0xffff_c000,
             Target::Aarch64 => reg() & 0x0000_ffff_ffff_fffe,
             Target::Mips | Target::Mips64 => self.regs.space.load(Ordering::Relaxed),
+            Target::Riscv64 => (reg() & ((1 << 44) - 1)) << 12,
         }
     }
 
@@ -483,7 +525,8 @@ impl Cpu for QemuCpu<'_> {
     /// not visible through the plugin API; Linux's user selectors are 0x33
     /// for 64-bit and 0x23 for compatibility mode). ARM: `thumb` is CPSR.T
     /// (bit 5). AArch64: `wide` when PSTATE.nRW (bit 4) is 0. MIPS64:
-    /// `wide` (the ABI is told by the call's number).
+    /// `wide` (the ABI is told by the call's number). RISC-V 64: none (one
+    /// ABI).
     fn mode(&mut self) -> Mode {
         match self.regs.target {
             Target::X86_64 => Mode {
@@ -499,7 +542,7 @@ impl Cpu for QemuCpu<'_> {
                 wide: self.mode_reg() & (1 << 4) == 0,
                 ..Mode::default()
             },
-            Target::Mips => Mode::default(),
+            Target::Mips | Target::Riscv64 => Mode::default(),
             Target::Mips64 => Mode {
                 wide: true,
                 ..Mode::default()

@@ -13,7 +13,7 @@
 //!
 //! | argument | meaning |
 //! |---|---|
-//! | `profile=NAME` | the profile (`linux_x64`, ...); default from the QEMU target: x86_64 → `linux_x64` with compat `linux_x86`, i386 → `linux_x86`, arm → `linux_arm`, aarch64 → `linux_arm64`, mipsel → `linux_mips`, mips64el → `linux_mips64` with compat `linux_mips64n32` and `linux_mips` |
+//! | `profile=NAME` | the profile (`linux_x64`, ...); default from the QEMU target: x86_64 → `linux_x64` with compat `linux_x86`, i386 → `linux_x86`, arm → `linux_arm`, aarch64 → `linux_arm64`, mipsel → `linux_mips`, mips64el → `linux_mips64` with compat `linux_mips64n32` and `linux_mips`, riscv64 → `linux_riscv64` |
 //! | `log=PATH` | where the trace goes (default: stderr); `log=none` for no trace |
 //! | `format=strace\|jsonl` | strace lines (`[asid] openat(AT_FDCWD, "/etc/hostname", O_RDONLY) = 3`) or one JSON object per enter and per return (below) |
 //! | `asid=0x...` | only this address space (repeatable) |
@@ -112,6 +112,20 @@
 //! the one the refill handler walks for every user access until the next
 //! switch, fixed for a process's life, as CR3 is on x86.
 //!
+//! RISC-V 64 (`qemu-system-riscv64`): QEMU 10.0's riscv gdbstub describes
+//! the integer registers by their ABI names (`a0`..`a7`, `sp`;
+//! `gdb-xml/riscv-64bit-cpu.xml`), a virtual register `priv` (the
+//! privilege level, `riscv-64bit-virtual.xml`) and every CSR of the CPU in
+//! a feature it generates, `satp` among them, and the plugin API lists and
+//! reads them all. The address-space id is the root page table's physical
+//! address, `satp`'s PPN times 4096 (Linux's ASID in `satp` is left out: it
+//! changes when the kernel's ASIDs roll over). The kernel's own `ecall`s
+//! are SBI calls to the firmware (OpenSBI), not system calls: an `ecall` in
+//! the upper half of the address space (where Linux maps itself) is not
+//! instrumented, and one executed with `priv` other than U (0) is skipped
+//! (counted as `kernel_ecalls` in the summary: the kernel's SBI calls
+//! before it turns on paging).
+//!
 //! The x86_64 mode: a call made with CS = 0x23 (Linux's 32-bit user code
 //! selector) is a compat call; CS.L itself is not visible to plugins.
 //!
@@ -119,7 +133,10 @@
 //!
 //! - AArch32 processes on an AArch64 guest are not decoded: the plugin API
 //!   shows the AArch64 register file only.
-//! - Little-endian guests only (x86, ARM LE, AArch64 LE, MIPS LE).
+//! - Little-endian guests only (x86, ARM LE, AArch64 LE, MIPS LE, RISC-V).
+//! - RISC-V 64: RV32 processes (a kernel with `CONFIG_COMPAT`, told by
+//!   `sstatus.UXL`) would be decoded as RV64 ones: the ABI has no compat
+//!   table (Debian's riscv64 kernel is built without `CONFIG_COMPAT`).
 //! - MIPS: the address space is found from the code of Linux's TLB
 //!   refill setup (above): another kernel's, or a 64-bit kernel without
 //!   `CONFIG_MIPS_PGD_C0_CONTEXT`, gives every call address space 0.

@@ -154,6 +154,9 @@ struct State {
     exit_blocks: AtomicU64,
     tbs: AtomicU64,
     false_svc: AtomicU64,
+    /// RISC-V: `ecall`s executed in S-mode (SBI calls) at addresses
+    /// [`Target::may_be_user_code`] let through.
+    kernel_ecalls: AtomicU64,
 }
 
 // SAFETY: the scoreboard handle is QEMU's, valid for the plugin's lifetime
@@ -245,7 +248,7 @@ impl Entry {
     fn install(&mut self, id: PluginId, args: &Args, info: &Info) -> Result<(), String> {
         let target = Target::from_qemu(&info.target_name).ok_or_else(|| {
             format!(
-                "unsupported QEMU target `{}` (x86_64, i386, arm, aarch64, mipsel, mips64el)",
+                "unsupported QEMU target `{}` (x86_64, i386, arm, aarch64, mipsel, mips64el, riscv64)",
                 info.target_name
             )
         })?;
@@ -282,6 +285,7 @@ impl Entry {
             exit_blocks: AtomicU64::new(0),
             tbs: AtomicU64::new(0),
             false_svc: AtomicU64::new(0),
+            kernel_ecalls: AtomicU64::new(0),
         };
         STATE
             .set(st)
@@ -451,9 +455,12 @@ unsafe extern "C" fn tb_trans(_id: qemu_plugin_id_t, tb: *mut qemu_plugin_tb) {
         let Some(kind) = st.target.find_syscall_insn(st.abi, &bytes[..size]) else {
             continue;
         };
+        let pc = qemu_plugin_insn_vaddr(insn);
+        if !st.target.may_be_user_code(pc) {
+            continue;
+        }
         let mut key = [0u8; 4];
         key[..size].copy_from_slice(&bytes[..size]);
-        let pc = qemu_plugin_insn_vaddr(insn);
         let after = code_after(insn, pc, size);
         let site: &'static Site = sites.syscalls.entry((pc, key)).or_insert_with(|| {
             let code = after.as_ref().map_or(&[][..], |c| &c[..]);
@@ -540,6 +547,11 @@ unsafe extern "C" fn on_syscall_insn(vcpu: u32, udata: *mut c_void) {
     if !st.target.executes(site.insn, cpu.mode()) {
         // A Thumb-2 instruction whose bits look like an ARM `svc`.
         st.false_svc.fetch_add(1, Ordering::Relaxed);
+        return;
+    }
+    if !cpu.in_user_mode() {
+        // RISC-V: the kernel's `ecall` to the SBI firmware.
+        st.kernel_ecalls.fetch_add(1, Ordering::Relaxed);
         return;
     }
     if st.qemu.floor {
@@ -644,6 +656,10 @@ unsafe extern "C" fn at_exit(_id: qemu_plugin_id_t, _udata: *mut c_void) {
         (
             "false_arm_svc".to_string(),
             st.false_svc.load(Ordering::Relaxed),
+        ),
+        (
+            "kernel_ecalls".to_string(),
+            st.kernel_ecalls.load(Ordering::Relaxed),
         ),
     ]);
     let summary = match session.finish(backend.clone()) {
