@@ -2,10 +2,12 @@
 # Build bootable Linux guests (kernel + busybox initramfs) from Debian packages only.
 #
 # Usage: scripts/guest-images.sh [--force] [--with-strace] [--with-hostile] ARCH...
-#   ARCH in: x86_64 i386 arm aarch64 mipsel mips64el (default: the first four)
+#   ARCH in: x86_64 i386 arm aarch64 mipsel mips64el riscv64 (default: the first four)
 #
 # Output (per arch), cached under target/guest-images/<arch>/:
-#   vmlinuz      kernel image from linux-image-6.1.0-N-<flavour> (bookworm)
+#   vmlinuz      kernel image from linux-image-6.1.0-N-<flavour> (bookworm), or
+#                for riscv64, which bookworm has no port for, from
+#                linux-image-6.12.N+deb13-riscv64 (trixie, see deb_suite)
 #   initrd.gz    cpio newc + gzip: busybox-static of that arch, /init, /etc/hostname
 #   kernel-package.txt  the concrete Debian package names + versions used
 # With --with-strace, also target/guest-images/<arch>-strace/ (boot it with
@@ -65,7 +67,8 @@ deb_arch() {
         aarch64) echo arm64 ;;
         mipsel) echo mipsel ;;     # o32, little-endian
         mips64el) echo mips64el ;; # n64, little-endian
-        *) die "unknown arch '$1' (want x86_64 i386 arm aarch64 mipsel mips64el)" ;;
+        riscv64) echo riscv64 ;;
+        *) die "unknown arch '$1' (want x86_64 i386 arm aarch64 mipsel mips64el riscv64)" ;;
     esac
 }
 kernel_flavours() {
@@ -76,12 +79,42 @@ kernel_flavours() {
         aarch64) echo "arm64" ;;
         mipsel) echo "4kc-malta" ;;   # MIPS32r1 on QEMU's Malta board
         mips64el) echo "5kc-malta" ;; # MIPS64r1 on QEMU's Malta board
+        riscv64) echo "riscv64" ;;    # QEMU's virt board, under OpenSBI
+    esac
+}
+
+# The Debian suite an arch's packages come from, when it is not the host's
+# own apt sources (bookworm): riscv64 is an official port from Debian 13
+# (trixie) on. Those packages are fetched with a private apt configuration
+# under $OUT_BASE/.apt-<suite>-<arch> (its own sources list naming only that
+# suite and arch, its own lists, cache and an empty dpkg status; see
+# private_apt), so the host's sources, architectures, pins and packages are
+# never touched and nothing on the host can be upgraded from it.
+deb_suite() {
+    case "$1" in
+        riscv64) echo trixie ;;
+        *) echo "" ;;
+    esac
+}
+# The version part of the kernel package the flavour's metapackage depends on.
+kernel_version_re() {
+    case "$1" in
+        riscv64) echo '6\.12\.[0-9][0-9]*+deb13' ;;
+        *) echo '6\.1\.0-[0-9][0-9]*' ;;
     esac
 }
 
 # ---- host tools -------------------------------------------------------------
 APT_UPDATED=0
+# Options apt-get/apt-cache take for the current arch: none for the host's
+# sources, a private configuration for an arch of another suite (use_arch).
+APT_OPTS=()
+PRIVATE_APT=""
 apt_update() {
+    if [ -n "$PRIVATE_APT" ]; then
+        private_apt_update
+        return
+    fi
     if [ "$APT_UPDATED" = 0 ]; then
         log "apt-get update"
         # Some mirrors/indices may fail transiently (e.g. "Mirror sync in progress");
@@ -116,6 +149,58 @@ need_tools() {
     fi
 }
 
+# The private apt configuration for Debian arch $1 of suite $2 (deb_suite):
+# sets APT_OPTS and PRIVATE_APT to its directory.
+private_apt() {
+    local darch="$1" suite="$2" dir
+    dir="$OUT_BASE/.apt-$suite-$darch"
+    mkdir -p "$dir/lists/partial" "$dir/cache/archives/partial" "$dir/parts"
+    [ -f "$dir/status" ] || : >"$dir/status"
+    echo "deb [arch=$darch signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] ${S2_DEBIAN_MIRROR:-http://deb.debian.org/debian} $suite main" >"$dir/sources.list"
+    PRIVATE_APT="$dir"
+    APT_OPTS=(-o "Dir::Etc::SourceList=$dir/sources.list" -o "Dir::Etc::SourceParts=$dir/parts"
+        -o "Dir::Etc::Preferences=$dir/parts/none" -o "Dir::Etc::PreferencesParts=$dir/parts"
+        -o "Dir::State::Lists=$dir/lists" -o "Dir::Cache=$dir/cache" -o "Dir::State::status=$dir/status"
+        -o "APT::Architecture=$darch" -o "APT::Architectures::=$darch"
+        -o "Acquire::IndexTargets::deb::DEP-11::DefaultEnabled=false"
+        -o "Acquire::IndexTargets::deb::DEP-11-icons::DefaultEnabled=false"
+        -o "Acquire::IndexTargets::deb::DEP-11-icons-small::DefaultEnabled=false"
+        -o "Acquire::IndexTargets::deb::Contents-deb::DefaultEnabled=false")
+}
+
+# Updates the private configuration's lists, once a run and only when they
+# are a day old or missing; the keyring is the host's debian-archive-keyring,
+# which on bookworm holds the trixie keys.
+private_apt_update() {
+    local stamp="$PRIVATE_APT/updated" try
+    case " ${PRIVATE_UPDATED:-} " in *" $PRIVATE_APT "*) return 0 ;; esac
+    PRIVATE_UPDATED="${PRIVATE_UPDATED:-} $PRIVATE_APT"
+    [ -n "$(find "$stamp" -mmin -1440 2>/dev/null)" ] && return 0
+    log "apt-get update ($(sed 's/.*\] //' "$PRIVATE_APT/sources.list"), private lists in $PRIVATE_APT)"
+    for try in 1 2 3; do
+        $SUDO apt-get "${APT_OPTS[@]}" update -q >"$PRIVATE_APT/update.log" 2>&1 && break
+        [ "$try" = 3 ] && { cat "$PRIVATE_APT/update.log" >&2; die "apt-get update of $PRIVATE_APT/sources.list failed"; }
+        sleep 10
+    done
+    touch "$stamp"
+}
+
+# Chooses the apt configuration for arch $1: the host's, with its Debian arch
+# added as a foreign one, or the private one of its suite.
+use_arch() {
+    local darch suite
+    darch="$(deb_arch "$1")"
+    suite="$(deb_suite "$1")"
+    if [ -n "$suite" ]; then
+        private_apt "$darch" "$suite"
+        private_apt_update
+    else
+        APT_OPTS=()
+        PRIVATE_APT=""
+        ensure_foreign_arch "$darch"
+    fi
+}
+
 ensure_foreign_arch() {
     local darch="$1"
     [ "$darch" = "$(dpkg --print-architecture)" ] && return 0
@@ -130,19 +215,20 @@ ensure_foreign_arch() {
 # Does apt know a candidate for package $1 (may carry :arch)?
 has_candidate() {
     local c
-    c="$(apt-cache policy "$1" 2>/dev/null | awk '/Candidate:/ {print $2}')"
+    c="$(apt-cache "${APT_OPTS[@]}" policy "$1" 2>/dev/null | awk '/Candidate:/ {print $2}')"
     [ -n "$c" ] && [ "$c" != "(none)" ]
 }
 
 # Resolve the concrete kernel package (linux-image-6.1.0-N-FLAV) via the metapackage's dependency.
 resolve_kernel() {
-    local arch="$1" darch flav meta pkg
+    local arch="$1" darch flav meta pkg ver
     darch="$(deb_arch "$arch")"
+    ver="$(kernel_version_re "$arch")"
     for flav in $(kernel_flavours "$arch"); do
         meta="linux-image-$flav:$darch"
         has_candidate "$meta" || { apt_update; has_candidate "$meta" || continue; }
-        pkg="$(apt-cache depends "$meta" 2>/dev/null |
-            sed -n 's/^ *Depends: \(linux-image-6\.1\.0-[0-9][0-9]*-'"$flav"'\)\(:[a-z0-9]*\)\?$/\1/p' | head -n1)"
+        pkg="$(apt-cache "${APT_OPTS[@]}" depends "$meta" 2>/dev/null |
+            sed -n 's/^ *Depends: \(linux-image-'"$ver"'-'"$flav"'\)\(:[a-z0-9]*\)\?$/\1/p' | head -n1)"
         if [ -n "$pkg" ] && has_candidate "$pkg:$darch"; then
             echo "$pkg:$darch"
             return 0
@@ -153,9 +239,9 @@ resolve_kernel() {
 
 download() { # pkg[:arch] -> prints path of the .deb in $DL
     local pkg="$1"
-    (cd "$DL" && $SUDO apt-get -o DPkg::Lock::Timeout=300 download -q "$pkg" >/dev/null 2>&1) || {
+    (cd "$DL" && $SUDO apt-get "${APT_OPTS[@]}" -o DPkg::Lock::Timeout=300 download -q "$pkg" >/dev/null 2>&1) || {
         apt_update
-        (cd "$DL" && $SUDO apt-get -o DPkg::Lock::Timeout=300 download -q "$pkg" >/dev/null)
+        (cd "$DL" && $SUDO apt-get "${APT_OPTS[@]}" -o DPkg::Lock::Timeout=300 download -q "$pkg" >/dev/null)
     }
     local name="${pkg%%:*}" arch="${pkg##*:}" f newest=""
     # The newest of the arch's and the arch-independent .debs (an unmatched
@@ -230,8 +316,8 @@ build_arch() {
         log "$arch: cached ($out)"
         return 0
     fi
-    ensure_foreign_arch "$darch"
-    kpkg="$(resolve_kernel "$arch")" || die "$arch: no linux-image-6.1.0-*-{$(kernel_flavours "$arch")} package found"
+    use_arch "$arch"
+    kpkg="$(resolve_kernel "$arch")" || die "$arch: no linux-image-$(kernel_version_re "$arch")-{$(kernel_flavours "$arch")} package found"
     log "$arch: kernel package $kpkg"
     kdeb="$(download "$kpkg")"
     bdeb="$(download "busybox-static:$darch")"
@@ -239,17 +325,28 @@ build_arch() {
 
     stage="$(mktemp -d "$OUT_BASE/.stage-$arch.XXXXXX")"
     mkdir -p "$stage/kernel" "$stage/bb" "$stage/root"
-    dpkg-deb -x "$kdeb" "$stage/kernel"
+    # The kernel image only (not its modules: the guests load none).
+    dpkg-deb --fsys-tarfile "$kdeb" | tar -x -C "$stage/kernel" ./boot
     dpkg-deb -x "$bdeb" "$stage/bb"
 
     local vmlinuz
-    vmlinuz="$(ls "$stage"/kernel/boot/vmlinuz-* | head -n1)"
-    [ -f "$vmlinuz" ] || die "$arch: no /boot/vmlinuz-* in $kdeb"
-    kver="${vmlinuz##*/vmlinuz-}"
+    # (riscv64's is /boot/vmlinux-*, an uncompressed Image.)
+    local f
+    vmlinuz=""
+    for f in "$stage"/kernel/boot/vmlinuz-* "$stage"/kernel/boot/vmlinux-*; do
+        [ -f "$f" ] && { vmlinuz="$f"; break; }
+    done
+    [ -n "$vmlinuz" ] || die "$arch: no /boot/vmlinuz-* or /boot/vmlinux-* in $kdeb"
+    kver="${vmlinuz##*/vmlinu[xz]-}"
 
     local r="$stage/root"
     mkdir -p "$r"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,tmp,run,root}
-    cp "$stage/bb/bin/busybox" "$r/bin/busybox"
+    # (trixie's busybox-static installs /usr/bin/busybox, bookworm's /bin/busybox.)
+    if [ -f "$stage/bb/bin/busybox" ]; then
+        cp "$stage/bb/bin/busybox" "$r/bin/busybox"
+    else
+        cp "$stage/bb/usr/bin/busybox" "$r/bin/busybox"
+    fi
     chmod 755 "$r/bin/busybox"
     ln -s busybox "$r/bin/sh"
     write_init "$r/init"
@@ -316,6 +413,11 @@ tree_resolve() {
         n=$((n + 1))
         [ $n -lt 20 ] || die "symlink loop at $path in $tree"
     done
+    # A package built for a merged /usr (trixie's) has /lib's files in /usr/lib.
+    if [ ! -e "$tree$path" ] && [ -e "$tree/usr$path" ] && [ "${path#/usr/}" = "$path" ]; then
+        tree_resolve "$tree" "/usr$path"
+        return
+    fi
     [ -f "$tree$path" ] || return 1
     echo "$path"
 }
@@ -361,6 +463,7 @@ triplet() {
         aarch64) echo aarch64-linux-gnu ;;
         mipsel) echo mipsel-linux-gnu ;;
         mips64el) echo mips64el-linux-gnuabi64 ;;
+        riscv64) echo riscv64-linux-gnu ;;
     esac
 }
 
@@ -374,7 +477,7 @@ build_strace_variant() {
         log "$arch-strace: cached ($out)"
         return 0
     fi
-    ensure_foreign_arch "$darch"
+    use_arch "$arch"
     TRIPLET="$(triplet "$arch")"
     stage="$(mktemp -d "$OUT_BASE/.stage-$arch-strace.XXXXXX")"
     mkdir -p "$stage/tree" "$stage/root"

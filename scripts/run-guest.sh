@@ -2,7 +2,7 @@
 # Boot one guest built by scripts/guest-images.sh under QEMU TCG.
 #
 # Usage: scripts/run-guest.sh ARCH[-VARIANT] [qemu extra args...]
-#   ARCH: x86_64 | i386 | arm | aarch64 | mipsel | mips64el; ARCH-strace boots the image that also
+#   ARCH: x86_64 | i386 | arm | aarch64 | mipsel | mips64el | riscv64; ARCH-strace boots the image that also
 #   carries Debian's strace (scripts/guest-images.sh --with-strace ARCH),
 #   ARCH-hostile the one with /hostile (--with-hostile)
 #   Extra args go to qemu verbatim, e.g. -plugin ./libprobe.so,log=/tmp/x -d plugin -smp 2
@@ -41,7 +41,10 @@ case "$ARCH" in
     # 5Kc models they print nothing), in the 256 MiB of the board's low memory.
     mipsel) QEMU=qemu-system-mipsel; MACHINE=(-M malta -cpu 24Kc); CONSOLE=ttyS0; MEM=256; MALTA=1 ;;
     mips64el) QEMU=qemu-system-mips64el; MACHINE=(-M malta -cpu 5KEc); CONSOLE=ttyS0; MEM=256; MALTA=1 ;;
-    *) echo "run-guest: unknown arch '$ARCH' (x86_64 i386 arm aarch64 mipsel mips64el)" >&2; exit 2 ;;
+    # virt under OpenSBI (QEMU's own opensbi-riscv64-generic-fw_dynamic.bin),
+    # which starts the kernel in S-mode.
+    riscv64) QEMU=qemu-system-riscv64; MACHINE=(-M virt -bios default); CONSOLE=ttyS0 ;;
+    *) echo "run-guest: unknown arch '$ARCH' (x86_64 i386 arm aarch64 mipsel mips64el riscv64)" >&2; exit 2 ;;
 esac
 QEMU="${QEMU_BIN:-$QEMU}"
 
