@@ -17,9 +17,10 @@
 //!
 //! The headers: `apt-get download linux-libc-dev:i386 linux-libc-dev:armhf
 //! linux-libc-dev:arm64 linux-libc-dev:amd64 linux-libc-dev-mips-cross
-//! linux-libc-dev-mips64el-cross libc6-dev:i386 libc6-dev:armhf
-//! libc6-dev:arm64 libc6-dev:amd64 libc6-dev-mips-cross
-//! libc6-dev-mips64el-cross` into a directory given as `--debs DIR` (glibc's
+//! linux-libc-dev-mips64el-cross linux-libc-dev-riscv64-cross
+//! libc6-dev:i386 libc6-dev:armhf libc6-dev:arm64 libc6-dev:amd64
+//! libc6-dev-mips-cross libc6-dev-mips64el-cross libc6-dev-riscv64-cross`
+//! into a directory given as `--debs DIR` (glibc's
 //! for the few names that are the C library's, `access`'s `R_OK`).
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -37,7 +38,7 @@ const OUT: &str = "src/generated/linux_constants.rs";
 /// Each Linux ABI of the project: its name, clang's target for it, and the
 /// directory (under the extracted packages) that holds its `asm/` headers,
 /// and the one that holds `linux/`.
-const ABIS: [(&str, &str, &str, &str); 7] = [
+const ABIS: [(&str, &str, &str, &str); 8] = [
     (
         "linux_x64",
         "x86_64-linux-gnu",
@@ -79,6 +80,12 @@ const ABIS: [(&str, &str, &str, &str); 7] = [
         "mips64el-linux-gnuabin32",
         "usr/mips64el-linux-gnuabi64/include",
         "usr/mips64el-linux-gnuabi64/include",
+    ),
+    (
+        "linux_riscv64",
+        "riscv64-linux-gnu",
+        "usr/riscv64-linux-gnu/include",
+        "usr/riscv64-linux-gnu/include",
     ),
 ];
 
@@ -544,8 +551,8 @@ fn write_formatted(out: &Path, text: &str) -> Result<(), String> {
 fn usage() -> String {
     "usage: cargo xtask constants --debs DIR [--cc clang-14]\n\
      \x20 DIR holds the .deb files of linux-libc-dev for amd64, i386, armhf and arm64 and of\n\
-     \x20 linux-libc-dev-mips-cross and linux-libc-dev-mips64el-cross, and the same of libc6-dev\n\
-     \x20 (libc6-dev-mips-cross, libc6-dev-mips64el-cross) (apt-get download)"
+     \x20 linux-libc-dev-mips-cross, -mips64el-cross and -riscv64-cross, and the same of libc6-dev\n\
+     \x20 (libc6-dev-mips-cross, -mips64el-cross, -riscv64-cross) (apt-get download)"
         .to_string()
 }
 
@@ -772,13 +779,19 @@ fn parse_args(text: &str, constants: &ConstantsFile) -> Result<ArgsFile, String>
                 // The entry point the stripped name would be (`sys_clock_nanosleep`
                 // beside `sys_clock_nanosleep_time32`) takes the sibling's suffix
                 // on the ABIs whose table has both.
+                // (Each ABI once: it has a table per kernel version.)
                 if let Some(suffix) = sibling {
                     let full = format!("sys_{short}");
-                    let abis: Vec<String> = tables
-                        .iter()
-                        .filter(|t| t.by_name(name).is_some() && t.by_name(&full).is_some())
-                        .map(|t| t.abi.name().to_string())
-                        .collect();
+                    let mut abis: Vec<String> = Vec::new();
+                    for t in &tables {
+                        let abi = t.abi.name().to_string();
+                        if t.by_name(name).is_some()
+                            && t.by_name(&full).is_some()
+                            && !abis.contains(&abi)
+                        {
+                            abis.push(abi);
+                        }
+                    }
                     if !abis.is_empty() {
                         out.names.push((full, format!("{short}{suffix}"), abis));
                     }
