@@ -11,6 +11,10 @@ use syscalls2::options::summary_line;
 use syscalls2::strace::Strace;
 use syscalls2::Abi;
 
+/// The guests `cargo xtask qemu-test` boots by default. riscv64 runs when
+/// named (`cargo xtask qemu-test riscv64`): its workload checks pass, but
+/// attribution from the calls failed in its last run (a fork's child
+/// exec'd before its parent's return; see the README's Limitations).
 const ARCHES: [&str; 6] = ["x86_64", "i386", "arm", "aarch64", "mipsel", "mips64el"];
 
 /// The workload the integration test runs in every guest.
@@ -74,6 +78,7 @@ fn qemu_binary(arch: &str) -> &'static str {
         "arm" => "qemu-system-arm",
         "mipsel" => "qemu-system-mipsel",
         "mips64el" => "qemu-system-mips64el",
+        "riscv64" => "qemu-system-riscv64",
         _ => "qemu-system-aarch64",
     }
 }
