@@ -69,8 +69,11 @@ struct Fork {
     parent_sp: u64,
     /// The new pid or tid (the parent's return).
     id: Option<u32>,
-    /// Where the child returned: address space and stack.
+    /// Where the child returned: address space and stack (its new
+    /// image's, when the child exec'd before the parent's return).
     child: Option<(u64, u64)>,
+    /// The name the child's exec gave it before the fork settled.
+    exec_comm: Option<String>,
 }
 
 /// Process attribution from the calls' own results (see the [module
@@ -96,14 +99,22 @@ impl SyscallDerived {
             .is_some_and(|k| k.pid.is_some() || k.comm.is_some())
     }
 
-    /// The exec made on `vcpu` succeeded, its new image runs in `asid`: the
-    /// process moves there with its new name; its old address space is gone.
-    fn exec_lands(&mut self, vcpu: u32, asid: u64) {
+    /// The exec made on `vcpu` succeeded, its new image runs in `asid` on
+    /// stack `sp`: the process moves there with its new name; its old
+    /// address space is gone. A fork whose child this is and whose parent
+    /// has not returned yet will settle there.
+    fn exec_lands(&mut self, vcpu: u32, asid: u64, sp: u64) {
         let Some((from, comm)) = self.execs.remove(&vcpu) else {
             return;
         };
         let old = self.procs.remove(&from).unwrap_or_default();
         self.exiting.retain(|_, a| *a != asid);
+        for fork in self.forks.values_mut() {
+            if fork.id.is_none() && fork.child.is_some_and(|(a, _)| a == from) {
+                fork.child = Some((asid, sp));
+                fork.exec_comm = Some(comm.clone());
+            }
+        }
         self.procs.insert(
             asid,
             Known {
@@ -121,6 +132,7 @@ impl SyscallDerived {
             parent_sp,
             id: Some(id),
             child: Some((asid, sp)),
+            exec_comm,
         }) = self.forks.get(&seq).cloned()
         else {
             return;
@@ -146,7 +158,7 @@ impl SyscallDerived {
                 Known {
                     pid: Some(id),
                     ppid: from.pid,
-                    comm: from.comm,
+                    comm: exec_comm.or(from.comm),
                     threads: Vec::new(),
                 },
             );
@@ -187,7 +199,7 @@ impl Introspect for SyscallDerived {
         // `set_tid_address` tells (see `ret`).
         if let Some((from, _)) = self.execs.get(&ctx.vcpu) {
             if ctx.asid != *from && !self.is_known(ctx.asid) {
-                self.exec_lands(ctx.vcpu, ctx.asid);
+                self.exec_lands(ctx.vcpu, ctx.asid, ctx.sp);
             }
         }
         let Some(info) = ctx.info else { return };
@@ -202,6 +214,7 @@ impl Introspect for SyscallDerived {
                     parent_sp: ctx.sp,
                     id: None,
                     child: None,
+                    exec_comm: None,
                 },
             );
         } else if info.returns.noreturn_on_success {
@@ -263,7 +276,7 @@ impl Introspect for SyscallDerived {
                         (pid == Some(value)).then_some(vcpu)
                     });
                     if let Some(vcpu) = exec {
-                        self.exec_lands(vcpu, ctx.asid);
+                        self.exec_lands(vcpu, ctx.asid, ctx.sp);
                     }
                 }
                 let known = self.procs.entry(ctx.asid).or_default();
@@ -603,6 +616,64 @@ pub(crate) mod tests {
             seen[5],
             (Some(89), Some(89), Some(88), Some("exe".to_string()))
         );
+    }
+
+    /// A fork's steps, with the fork's sequence number.
+    fn fork_step(name: &str, asid: u64, ret: Option<i64>, child: bool) -> SyscallCtx {
+        let mut c = ctx(name, asid, 0x7f00, ret, child);
+        c.seq = 5;
+        c
+    }
+
+    /// The shell (pid 1, 0xa000) forks; its child returns first (0xb000)
+    /// and execs cat, as on the riscv64 guest. Then `steps`, each a call's
+    /// enter or return, and who each is said to be made by.
+    fn fork_exec_then(steps: &[SyscallCtx]) -> Vec<Option<Process>> {
+        let mut osi = SyscallDerived::default();
+        let mut cpu = FakeCpu::default();
+        cpu.put(0x5000, b"/bin/cat\0");
+        let start = [
+            ctx("getpid", 0xa000, 0x7f00, Some(1), false),
+            fork_step("clone", 0xa000, None, false),
+            fork_step("clone", 0xb000, Some(0), true),
+            ctx("execve", 0xb000, 0x7f00, None, false),
+        ];
+        for c in start {
+            call(&mut osi, &mut cpu, c);
+        }
+        steps.iter().map(|c| call(&mut osi, &mut cpu, *c)).collect()
+    }
+
+    #[test]
+    fn a_process_running_while_an_exec_loads_is_not_taken_for_its_image() {
+        // The shell runs (its own return, then another call) before the
+        // new image's first call.
+        let seen = fork_exec_then(&[
+            fork_step("clone", 0xa000, Some(41), false),
+            ctx("getppid", 0xa000, 0x7f00, None, false),
+            ctx("getppid", 0xc000, 0x7e00, None, false),
+        ]);
+        assert_eq!(ids(seen[1].clone()), (Some(1), Some(1), None, None));
+        assert_eq!(
+            ids(seen[2].clone()),
+            (Some(41), Some(41), Some(1), Some("cat".into()))
+        );
+    }
+
+    #[test]
+    fn a_child_that_execs_before_its_parent_returns_settles_in_its_new_image() {
+        let seen = fork_exec_then(&[
+            ctx("getppid", 0xc000, 0x7e00, None, false),
+            fork_step("clone", 0xa000, Some(41), false),
+            ctx("getppid", 0xc000, 0x7e00, None, false),
+            ctx("getppid", 0xb000, 0x7f00, None, false),
+        ]);
+        assert_eq!(ids(seen[0].clone()), (None, None, None, Some("cat".into())));
+        assert_eq!(
+            ids(seen[2].clone()),
+            (Some(41), Some(41), Some(1), Some("cat".into()))
+        );
+        assert_eq!(seen[3], None, "the child's first address space is gone");
     }
 
     #[test]
