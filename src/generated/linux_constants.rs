@@ -9601,6 +9601,12 @@ pub static ARGS: &[ArgRule] = &[
         when: None,
     },
     ArgRule {
+        syscall: "sys_fchmodat2",
+        arg: "dfd",
+        kind: Kind::Dirfd,
+        when: None,
+    },
+    ArgRule {
         syscall: "sys_mkdirat",
         arg: "dfd",
         kind: Kind::Dirfd,
@@ -9805,6 +9811,12 @@ pub static ARGS: &[ArgRule] = &[
         when: None,
     },
     ArgRule {
+        syscall: "sys_fchmodat2",
+        arg: "mode",
+        kind: Kind::Mode,
+        when: None,
+    },
+    ArgRule {
         syscall: "sys_chmod",
         arg: "mode",
         kind: Kind::Mode,
@@ -9860,6 +9872,12 @@ pub static ARGS: &[ArgRule] = &[
     },
     ArgRule {
         syscall: "sys_faccessat2",
+        arg: "flags",
+        kind: Kind::Set("at_flags"),
+        when: None,
+    },
+    ArgRule {
+        syscall: "sys_fchmodat2",
         arg: "flags",
         kind: Kind::Set("at_flags"),
         when: None,
@@ -10567,6 +10585,18 @@ pub static ARGS: &[ArgRule] = &[
         syscall: "sys_mincore",
         arg: "start",
         kind: Kind::Ptr,
+        when: None,
+    },
+    ArgRule {
+        syscall: "sys_mseal",
+        arg: "start",
+        kind: Kind::Ptr,
+        when: None,
+    },
+    ArgRule {
+        syscall: "sys_futex_wake",
+        arg: "mask",
+        kind: Kind::Hex,
         when: None,
     },
     ArgRule {
