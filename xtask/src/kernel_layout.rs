@@ -27,8 +27,12 @@ use std::process::Command;
 use syscalls2::introspect::KernelLayout;
 
 /// The per-CPU variables that point at the running task, by architecture
-/// family; the first one `System.map` has is used.
+/// family; the first one `System.map` has is used. Else x86's from 6.2:
+/// the `current_task` field of the per-CPU `struct pcpu_hot` ([`HOT`]).
 const CURRENT: [&str; 2] = ["current_task", "__entry_task"];
+
+/// x86's per-CPU structure holding `current_task` (Linux 6.2 and later).
+const HOT: &str = "pcpu_hot";
 
 pub fn main(args: &[String]) -> Result<(), String> {
     let (mut dbg, mut image, mut out) = (None, None, None);
@@ -80,7 +84,8 @@ pub fn main(args: &[String]) -> Result<(), String> {
         &release,
         &read(&map)?,
         &read(&config)?,
-        &pahole(&vmlinux)?,
+        &pahole(&vmlinux, "task_struct")?,
+        pahole(&vmlinux, HOT).ok().as_deref(),
         pointer_size(&vmlinux)?,
     )?;
     let name = |p: &Path| {
@@ -125,15 +130,16 @@ fn extract(deb: &Path, dir: &Path, pattern: &str) -> Result<(), String> {
         .ok_or_else(|| format!("{}: no {pattern} in the package", deb.display()))
 }
 
-fn pahole(vmlinux: &Path) -> Result<String, String> {
+/// `pahole`'s view of `struct name`.
+fn pahole(vmlinux: &Path, name: &str) -> Result<String, String> {
     let out = Command::new("pahole")
-        .args(["-C", "task_struct"])
+        .args(["-C", name])
         .arg(vmlinux)
         .output()
         .map_err(|e| format!("pahole (apt-get install dwarves): {e}"))?;
-    if !out.status.success() {
+    if !out.status.success() || out.stdout.is_empty() {
         return Err(format!(
-            "pahole {}: {}",
+            "pahole -C {name} {}: {}",
             vmlinux.display(),
             String::from_utf8_lossy(&out.stderr)
         ));
@@ -167,12 +173,13 @@ fn pointer_size(vmlinux: &Path) -> Result<u8, String> {
 }
 
 /// The layout from `System.map`, the kernel config, and `pahole`'s
-/// `task_struct`.
+/// `task_struct` (and `pcpu_hot`, where the kernel has it).
 fn layout(
     release: &str,
     map: &str,
     config: &str,
     task: &str,
+    hot: Option<&str>,
     pointer_size: u8,
 ) -> Result<KernelLayout, String> {
     let symbols: HashMap<&str, u64> = map
@@ -190,10 +197,32 @@ fn layout(
             .copied()
             .ok_or_else(|| format!("System.map has no {name}"))
     };
-    let current = CURRENT
-        .iter()
-        .find_map(|n| symbols.get(n).copied())
-        .ok_or_else(|| format!("System.map has none of {CURRENT:?}"))?;
+    // `struct task_struct * current_task; /*     0     8 */`, at any depth
+    // (pcpu_hot nests it in an anonymous union).
+    let hot_field = |text: &str| -> Option<u64> {
+        text.lines().find_map(|l| {
+            let (decl, comment) = l.split_once("/*")?;
+            let last = decl
+                .trim()
+                .trim_end_matches(';')
+                .rsplit([' ', '*'])
+                .next()?;
+            (last == "current_task").then(|| comment.split_whitespace().next()?.parse().ok())?
+        })
+    };
+    let current = match CURRENT.iter().find_map(|n| symbols.get(n).copied()) {
+        Some(c) => c,
+        None => {
+            let base = symbols
+                .get(HOT)
+                .copied()
+                .ok_or_else(|| format!("System.map has none of {CURRENT:?} nor {HOT}"))?;
+            let off = hot.and_then(hot_field).ok_or_else(|| {
+                format!("System.map has {HOT}, but pahole shows no {HOT}.current_task")
+            })?;
+            base + off
+        }
+    };
     let options: HashMap<&str, &str> = config
         .lines()
         .filter_map(|l| l.strip_prefix("CONFIG_")?.split_once('='))
@@ -254,7 +283,7 @@ mod tests {
                     \tstruct task_struct *       real_parent;          /*  1120     4 */\n\
                     \t\tpid_t pid;  /* 9 4 */\n\
                     \tchar                       comm[16];             /*  1412    16 */\n};\n";
-        let l = layout("6.1.0-57-686", map, config, task, 4).unwrap();
+        let l = layout("6.1.0-57-686", map, config, task, None, 4).unwrap();
         assert_eq!(
             (l.current, l.init_task, l.kaslr_align),
             (0xc1e6a6e8, 0xc1c504c0, 0x1000000)
@@ -263,7 +292,31 @@ mod tests {
             (l.pid, l.tgid, l.real_parent, l.comm),
             (1108, 1112, 1120, 1412)
         );
-        let e = layout("x", map, config, "struct task_struct {\n};\n", 4).unwrap_err();
+        let e = layout("x", map, config, "struct task_struct {\n};\n", None, 4).unwrap_err();
         assert!(e.contains("no field pid"), "{e}");
+    }
+
+    #[test]
+    fn x86_from_6_2_finds_the_task_in_pcpu_hot() {
+        // linux-image-6.12.118+deb12-cloud-amd64's System.map and pahole
+        // -C pcpu_hot (excerpts, hand-copied).
+        let map = "ffffffff81000000 T _text\n0000000000035000 D pcpu_hot\n\
+                   ffffffff82565e20 D __per_cpu_offset\nffffffff82c10940 D init_task\n";
+        let hot = "struct pcpu_hot {\n\tunion {\n\t\tstruct {\n\
+                   \t\t\tstruct task_struct * current_task; /*     0     8 */\n\
+                   \t\t\tint        preempt_count;        /*     8     4 */\n";
+        let task = "struct task_struct {\n\tpid_t pid; /* 2416 4 */\n\tpid_t tgid; /* 2420 4 */\n\
+                    \tstruct task_struct * real_parent; /* 2432 8 */\n\tchar comm[16]; /* 3000 16 */\n};\n";
+        let l = layout("6.12", map, "", task, Some(hot), 8).unwrap();
+        assert_eq!(l.current, 0x35000);
+        let shifted = hot.replace("/*     0", "/*    16");
+        assert_eq!(
+            layout("6.12", map, "", task, Some(&shifted), 8)
+                .unwrap()
+                .current,
+            0x35010
+        );
+        let e = layout("6.12", map, "", task, None, 8).unwrap_err();
+        assert!(e.contains("no pcpu_hot.current_task"), "{e}");
     }
 }
