@@ -1,12 +1,20 @@
 #!/usr/bin/env bash
 # Build bootable Linux guests (kernel + busybox initramfs) from Debian packages only.
 #
-# Usage: scripts/guest-images.sh [--force] [--with-strace] [--with-hostile] ARCH...
+# Usage: scripts/guest-images.sh [--force] [--kernel=6.1|6.12] [--with-strace] [--with-hostile]
+#                               [--with-newcalls] ARCH...
 #   ARCH in: x86_64 i386 arm aarch64 mipsel mips64el riscv64 (default: the first four)
+#   --kernel (or S2_KERNEL): the Linux release, 6.1 (default) or 6.12
 #
-# Output (per arch), cached under target/guest-images/<arch>/:
+# Output (per arch), cached under target/guest-images/<image>/, where <image>
+# is <arch> for the 6.1 kernel and <arch>-6.12 for the 6.12 one:
 #   vmlinuz      kernel image from linux-image-6.1.0-N-<flavour> (bookworm), or
-#                for riscv64, which bookworm has no port for, from
+#                linux-image-6.12.N+deb12-<flavour> (the linux-image-6.12-<flavour>
+#                metapackage of bookworm-security; else the bookworm-backports
+#                linux-image-<flavour> that depends on a 6.12 one: mips64el).
+#                Debian builds no 6.12 kernel for i386 or mipsel (Debian 13
+#                dropped both): --kernel=6.12 fails for them. riscv64, which
+#                bookworm has no port for, always boots
 #                linux-image-6.12.N+deb13-riscv64 (trixie, see deb_suite)
 #   initrd.gz    cpio newc + gzip: busybox-static of that arch, /init, /etc/hostname
 #   kernel-package.txt  the concrete Debian package names + versions used
@@ -19,6 +27,14 @@
 # With --with-hostile (x86_64 and i386), also target/guest-images/<arch>-hostile/:
 # the plain image and /hostile, tests/guest/hostile.c compiled static by
 # Debian's gcc for the arch (gcc, gcc-i686-linux-gnu; installed if missing).
+# With --with-newcalls, also target/guest-images/<image>-newcalls/: the plain
+# image and /newcalls-<abi>, tests/guest/newcalls.c (the calls Linux 6.12 has
+# and 6.1 lacks) built static and freestanding by Debian's clang and lld for
+# the arch's own ABI and each compat ABI its kernel runs that the plugin
+# decodes (x86_64: x64 and x86; mips64el: mips64, mips64n32 and mips; not
+# AArch32 on aarch64), with
+# the UAPI headers of linux-libc-dev 6.12 (bookworm-backports, unpacked, not
+# installed). clang and lld are installed if missing.
 # A rerun is a no-op when the outputs exist and are newer than their inputs
 # (use --force to rebuild).
 #
@@ -38,13 +54,18 @@ OUT_BASE="${S2_GUEST_IMAGES_DIR:-$ROOT/target/guest-images}"
 FORCE=0
 WITH_STRACE=0
 WITH_HOSTILE=0
+WITH_NEWCALLS=0
+KERNEL="${S2_KERNEL:-6.1}"
 ARCHES=()
 for a in "$@"; do
     case "$a" in
         --force) FORCE=1 ;;
         --with-strace) WITH_STRACE=1 ;;
         --with-hostile) WITH_HOSTILE=1 ;;
-        -h|--help) sed -n '2,31p' "${BASH_SOURCE[0]}"; exit 0 ;;
+        --with-newcalls) WITH_NEWCALLS=1 ;;
+        --kernel=*) KERNEL="${a#--kernel=}" ;;
+        -h|--help) sed -n '2,48p' "${BASH_SOURCE[0]}"; exit 0 ;;
+        -*) echo "[guest-images] error: unknown option '$a'" >&2; exit 2 ;;
         *) ARCHES+=("$a") ;;
     esac
 done
@@ -52,6 +73,15 @@ done
 
 log() { echo "[guest-images] $*" >&2; }
 die() { echo "[guest-images] error: $*" >&2; exit 1; }
+
+case "$KERNEL" in
+    6.1 | 6.12) ;;
+    *) die "unknown kernel '$KERNEL' (want 6.1 or 6.12)" ;;
+esac
+# The image of arch $1 for the chosen kernel: <arch> (6.1), <arch>-6.12.
+image_name() {
+    if [ "$KERNEL" = 6.1 ]; then echo "$1"; else echo "$1-$KERNEL"; fi
+}
 
 SUDO=""
 if [ "$(id -u)" != 0 ]; then
@@ -96,11 +126,12 @@ deb_suite() {
         *) echo "" ;;
     esac
 }
-# The version part of the kernel package the flavour's metapackage depends on.
-kernel_version_re() {
+# The Linux release ARCH boots: $KERNEL, but riscv64's only Debian kernels
+# are trixie's 6.12.
+kernel_release() {
     case "$1" in
-        riscv64) echo '6\.12\.[0-9][0-9]*+deb13' ;;
-        *) echo '6\.1\.0-[0-9][0-9]*' ;;
+        riscv64) echo 6.12 ;;
+        *) echo "$KERNEL" ;;
     esac
 }
 
@@ -219,16 +250,39 @@ has_candidate() {
     [ -n "$c" ] && [ "$c" != "(none)" ]
 }
 
-# Resolve the concrete kernel package (linux-image-6.1.0-N-FLAV) via the metapackage's dependency.
+# The concrete kernel package of release $3 that metapackage $1
+# (pkg:arch[=version]) depends on: linux-image-6.1.0-N-FLAV,
+# linux-image-6.12.N+deb12-FLAV, linux-image-6.12.N+deb13-FLAV.
+kernel_dep() {
+    local flav="$2" rel
+    rel="$(printf '%s' "$3" | sed 's/\./\\./g')"
+    apt-cache "${APT_OPTS[@]}" depends "$1" 2>/dev/null |
+        sed -n 's/^ *Depends: \(linux-image-'"$rel"'\.[0-9][0-9]*\(-[0-9][0-9]*\|+[a-z0-9]*\)-'"$flav"'\)\(:[a-z0-9]*\)\?$/\1/p' |
+        head -n1
+}
+
+# Resolve the concrete kernel package of ARCH's release (kernel_release)
+# via a metapackage's dependency: the flavour's metapackage's candidate (6.1;
+# riscv64's trixie 6.12), the release's own metapackage
+# (linux-image-6.12-FLAV, bookworm-security), or another version of the
+# flavour's metapackage, newest first (6.12 from bookworm-backports).
 resolve_kernel() {
-    local arch="$1" darch flav meta pkg ver
+    local arch="$1" darch flav meta pkg ver rel
     darch="$(deb_arch "$arch")"
-    ver="$(kernel_version_re "$arch")"
+    rel="$(kernel_release "$arch")"
     for flav in $(kernel_flavours "$arch"); do
         meta="linux-image-$flav:$darch"
         has_candidate "$meta" || { apt_update; has_candidate "$meta" || continue; }
-        pkg="$(apt-cache "${APT_OPTS[@]}" depends "$meta" 2>/dev/null |
-            sed -n 's/^ *Depends: \(linux-image-'"$ver"'-'"$flav"'\)\(:[a-z0-9]*\)\?$/\1/p' | head -n1)"
+        pkg="$(kernel_dep "$meta" "$flav" "$rel")"
+        if [ -z "$pkg" ] && has_candidate "linux-image-$rel-$flav:$darch"; then
+            pkg="$(kernel_dep "linux-image-$rel-$flav:$darch" "$flav" "$rel")"
+        fi
+        if [ -z "$pkg" ]; then
+            for ver in $(apt-cache "${APT_OPTS[@]}" madison "$meta" 2>/dev/null | awk -F' *[|] *' '{print $2}'); do
+                pkg="$(kernel_dep "$meta=$ver" "$flav" "$rel")"
+                [ -z "$pkg" ] || break
+            done
+        fi
         if [ -n "$pkg" ] && has_candidate "$pkg:$darch"; then
             echo "$pkg:$darch"
             return 0
@@ -309,21 +363,28 @@ EOF
 }
 
 build_arch() {
-    local arch="$1" darch out stage kpkg kdeb bdeb kver
+    local arch="$1" darch out stage kpkg kdeb bdeb kver img
     darch="$(deb_arch "$arch")"
-    out="$OUT_BASE/$arch"
+    img="$(image_name "$arch")"
+    out="$OUT_BASE/$img"
     if [ "$FORCE" = 0 ] && [ -s "$out/vmlinuz" ] && [ -s "$out/initrd.gz" ]; then
-        log "$arch: cached ($out)"
+        log "$img: cached ($out)"
         return 0
     fi
     use_arch "$arch"
-    kpkg="$(resolve_kernel "$arch")" || die "$arch: no linux-image-$(kernel_version_re "$arch")-{$(kernel_flavours "$arch")} package found"
-    log "$arch: kernel package $kpkg"
+    kpkg="$(resolve_kernel "$arch")" || {
+        case "$KERNEL-$arch" in
+            6.12-i386 | 6.12-mipsel)
+                die "$arch: Debian builds no Linux 6.12 kernel for $darch (not in bookworm-security nor bookworm-backports: Debian 13 dropped the $darch kernels)" ;;
+        esac
+        die "$arch: no Linux $(kernel_release "$arch") kernel package (linux-image-$(kernel_release "$arch")*-{$(kernel_flavours "$arch")}) found"
+    }
+    log "$img: kernel package $kpkg"
     kdeb="$(download "$kpkg")"
     bdeb="$(download "busybox-static:$darch")"
     [ -f "$kdeb" ] && [ -f "$bdeb" ] || die "$arch: download failed"
 
-    stage="$(mktemp -d "$OUT_BASE/.stage-$arch.XXXXXX")"
+    stage="$(mktemp -d "$OUT_BASE/.stage-$img.XXXXXX")"
     mkdir -p "$stage/kernel" "$stage/bb" "$stage/root"
     # The kernel image only (not its modules: the guests load none).
     dpkg-deb --fsys-tarfile "$kdeb" | tar -x -C "$stage/kernel" ./boot
@@ -373,7 +434,7 @@ build_arch() {
         echo "busybox: $(dpkg-deb -f "$bdeb" Package) $(dpkg-deb -f "$bdeb" Version) $darch"
     } >"$out/kernel-package.txt"
     rm -rf "$stage"
-    log "$arch: built $out/vmlinuz ($(stat -c %s "$out/vmlinuz") B), initrd.gz ($(stat -c %s "$out/initrd.gz") B)"
+    log "$img: built $out/vmlinuz ($(stat -c %s "$out/vmlinuz") B), initrd.gz ($(stat -c %s "$out/initrd.gz") B)"
 }
 
 # ---- the strace variant -----------------------------------------------------
@@ -468,18 +529,19 @@ triplet() {
 }
 
 build_strace_variant() {
-    local arch="$1" darch base out stage debs deb
+    local arch="$1" darch base out stage debs deb img
     darch="$(deb_arch "$arch")"
-    base="$OUT_BASE/$arch"
-    out="$OUT_BASE/$arch-strace"
+    img="$(image_name "$arch")"
+    base="$OUT_BASE/$img"
+    out="$OUT_BASE/$img-strace"
     if [ "$FORCE" = 0 ] && [ -s "$out/initrd.gz" ] && [ -s "$out/vmlinuz" ] &&
         [ "$out/initrd.gz" -nt "$base/initrd.gz" ] && [ "$out/initrd.gz" -nt "${BASH_SOURCE[0]}" ]; then
-        log "$arch-strace: cached ($out)"
+        log "$img-strace: cached ($out)"
         return 0
     fi
     use_arch "$arch"
     TRIPLET="$(triplet "$arch")"
-    stage="$(mktemp -d "$OUT_BASE/.stage-$arch-strace.XXXXXX")"
+    stage="$(mktemp -d "$OUT_BASE/.stage-$img-strace.XXXXXX")"
     mkdir -p "$stage/tree" "$stage/root"
     : >"$stage/packages.txt"
     debs="$(deb_closure strace "$darch")" || die "$arch-strace: resolving strace's dependencies failed"
@@ -488,12 +550,12 @@ build_strace_variant() {
         echo "$(dpkg-deb -f "$deb" Package) $(dpkg-deb -f "$deb" Version) $darch" >>"$stage/packages.txt"
     done
     copy_with_libs "$stage/tree" /usr/bin/strace "$stage/root"
-    write_variant "$arch" strace "$stage"
-    log "$arch-strace: built $out/initrd.gz ($(stat -c %s "$out/initrd.gz") B; strace, its loader and libraries: $(find "$stage/root" -type f | wc -l) files, $(du -sk "$stage/root" | cut -f1) KiB unpacked)"
+    write_variant "$img" strace "$stage"
+    log "$img-strace: built $out/initrd.gz ($(stat -c %s "$out/initrd.gz") B; strace, its loader and libraries: $(find "$stage/root" -type f | wc -l) files, $(du -sk "$stage/root" | cut -f1) KiB unpacked)"
     rm -rf "$stage"
 }
 
-# Writes variant $2 of arch $1 (target/guest-images/<arch>-<variant>/): the
+# Writes variant $2 of image $1 (target/guest-images/<image>-<variant>/): the
 # plain image's kernel, and its initrd.gz followed by a second archive of
 # the tree $3/root (the kernel unpacks concatenated archives in order, so
 # the tree's files are added to the plain image's, or replace them);
@@ -529,11 +591,14 @@ hostile_compiler() {
 # static program tests/guest/hostile.c built by Debian's compiler for the
 # arch (`cargo xtask hostile` runs it).
 build_hostile_variant() {
-    local arch="$1" base="$OUT_BASE/$1" out="$OUT_BASE/$1-hostile" src="$ROOT/tests/guest/hostile.c" stage cc pkgs flags
+    local arch="$1" img base out src="$ROOT/tests/guest/hostile.c" stage cc pkgs flags
+    img="$(image_name "$arch")"
+    base="$OUT_BASE/$img"
+    out="$base-hostile"
     if [ "$FORCE" = 0 ] && [ -s "$out/initrd.gz" ] && [ -s "$out/vmlinuz" ] &&
         [ "$out/initrd.gz" -nt "$base/initrd.gz" ] && [ "$out/initrd.gz" -nt "$src" ] &&
         [ "$out/initrd.gz" -nt "${BASH_SOURCE[0]}" ]; then
-        log "$arch-hostile: cached ($out)"
+        log "$img-hostile: cached ($out)"
         return 0
     fi
     read -r cc pkgs <<<"$(hostile_compiler "$arch")" || die "$arch-hostile: no compiler known for $arch (x86_64, i386)"
@@ -545,7 +610,7 @@ build_hostile_variant() {
             $SUDO env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -q $pkgs >/dev/null
         }
     fi
-    stage="$(mktemp -d "$OUT_BASE/.stage-$arch-hostile.XXXXXX")"
+    stage="$(mktemp -d "$OUT_BASE/.stage-$img-hostile.XXXXXX")"
     mkdir -p "$stage/root"
     # Static, not position-independent, linked away from busybox's addresses
     # (the test tells the program's call sites apart by address); no red
@@ -554,8 +619,113 @@ build_hostile_variant() {
     [ "$arch" = x86_64 ] && flags+=(-mno-red-zone)
     "$cc" "${flags[@]}" -o "$stage/root/hostile" "$src" || die "$arch-hostile: $cc failed on $src"
     echo "compiler: $("$cc" --version | head -n1)" >"$stage/packages.txt"
-    write_variant "$arch" hostile "$stage"
-    log "$arch-hostile: built $out/initrd.gz ($(stat -c %s "$out/initrd.gz") B; /hostile $(stat -c %s "$stage/root/hostile") B)"
+    write_variant "$img" hostile "$stage"
+    log "$img-hostile: built $out/initrd.gz ($(stat -c %s "$out/initrd.gz") B; /hostile $(stat -c %s "$stage/root/hostile") B)"
+    rm -rf "$stage"
+}
+
+# ---- the newcalls variant ---------------------------------------------------
+
+# The ABIs whose programs the arch's newcalls image carries: its kernel's
+# own and the compat ABIs it runs that the plugin decodes (the tables' arch
+# names).
+newcalls_abis() {
+    case "$1" in
+        x86_64) echo "x64 x86" ;;
+        i386) echo "x86" ;;
+        arm) echo "arm" ;;
+        aarch64) echo "arm64" ;; # AArch32 processes are not decoded (README)
+        mipsel) echo "mips" ;;
+        mips64el) echo "mips64 mips64n32 mips" ;;
+    esac
+}
+
+# clang's target and flags for ABI $1, and the multiarch directory of
+# linux-libc-dev whose <asm/...> headers are that ABI's.
+newcalls_target() {
+    case "$1" in
+        x64) echo "x86_64-linux-gnu x86_64-linux-gnu" ;;
+        x86) echo "i386-linux-gnu i386-linux-gnu -march=i686" ;;
+        arm) echo "arm-linux-gnueabihf arm-linux-gnueabihf -march=armv7-a -marm" ;;
+        arm64) echo "aarch64-linux-gnu aarch64-linux-gnu" ;;
+        # MIPS32r2 / MIPS64r2: QEMU's 24Kc and 5KEc; not position independent.
+        mips) echo "mipsel-linux-gnu mipsel-linux-gnu -march=mips32r2 -fno-pic -mno-abicalls -G0" ;;
+        mips64) echo "mips64el-linux-gnuabi64 mips64el-linux-gnuabi64 -march=mips64r2 -fno-pic -mno-abicalls -G0" ;;
+        mips64n32) echo "mips64el-linux-gnuabin32 mips64el-linux-gnuabi64 -march=mips64r2 -fno-pic -mno-abicalls -G0" ;;
+        *) return 1 ;;
+    esac
+}
+
+# Installs Debian packages $@ if command $1... is missing (used as
+# `need_packages CMD... -- PKG...`).
+need_packages() {
+    local cmds=() missing=0
+    while [ "$1" != -- ]; do cmds+=("$1"); shift; done
+    shift
+    for c in "${cmds[@]}"; do command -v "$c" >/dev/null 2>&1 || missing=1; done
+    [ "$missing" = 1 ] || return 0
+    log "installing $*"
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -q "$@" >/dev/null 2>&1 || {
+        apt_update
+        $SUDO env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -q "$@" >/dev/null
+    }
+}
+
+# Linux 6.12's UAPI headers (every arch's <asm/unistd.h>): the
+# arch-independent linux-libc-dev of bookworm-backports, unpacked under
+# $DL (not installed over the host's); prints the include directory.
+uapi_612_headers() {
+    local dir="$DL/linux-libc-dev-6.12" deb ver
+    if [ ! -f "$dir/.done" ]; then
+        ver="$(apt-cache madison linux-libc-dev 2>/dev/null | awk -F' *[|] *' '$2 ~ /^6\.12\./ {print $2; exit}')"
+        if [ -z "$ver" ]; then
+            apt_update
+            ver="$(apt-cache madison linux-libc-dev 2>/dev/null | awk -F' *[|] *' '$2 ~ /^6\.12\./ {print $2; exit}')"
+        fi
+        [ -n "$ver" ] || die "no linux-libc-dev 6.12 known to apt (bookworm-backports: run scripts/install-qemu.sh)"
+        (cd "$DL" && $SUDO apt-get -o DPkg::Lock::Timeout=300 download -q "linux-libc-dev=$ver" >/dev/null) ||
+            die "apt-get download linux-libc-dev=$ver failed"
+        deb="$(ls "$DL"/linux-libc-dev_"$(printf '%s' "$ver" | sed 's/:/%3a/')"_*.deb | head -n1)"
+        [ -f "$deb" ] || die "linux-libc-dev=$ver: no .deb in $DL"
+        rm -rf "$dir"
+        mkdir -p "$dir"
+        dpkg-deb -x "$deb" "$dir"
+        echo "linux-libc-dev $ver" >"$dir/.done"
+    fi
+    echo "$dir/usr/include"
+}
+
+# target/guest-images/<image>-newcalls/: the plain image with
+# /newcalls-<abi> for each of newcalls_abis.
+build_newcalls_variant() {
+    local arch="$1" img base out src="$ROOT/tests/guest/newcalls.c" stage inc abi target incdir flags
+    img="$(image_name "$arch")"
+    base="$OUT_BASE/$img"
+    out="$base-newcalls"
+    if [ "$FORCE" = 0 ] && [ -s "$out/initrd.gz" ] && [ -s "$out/vmlinuz" ] &&
+        [ "$out/initrd.gz" -nt "$base/initrd.gz" ] && [ "$out/initrd.gz" -nt "$src" ] &&
+        [ "$out/initrd.gz" -nt "${BASH_SOURCE[0]}" ]; then
+        log "$img-newcalls: cached ($out)"
+        return 0
+    fi
+    need_packages clang ld.lld -- clang lld
+    inc="$(uapi_612_headers)"
+    stage="$(mktemp -d "$OUT_BASE/.stage-$img-newcalls.XXXXXX")"
+    mkdir -p "$stage/root"
+    {
+        cat "$DL/linux-libc-dev-6.12/.done"
+        echo "compiler: $(clang --version | head -n1); $(ld.lld --version | head -n1)"
+    } >"$stage/packages.txt"
+    for abi in $(newcalls_abis "$arch"); do
+        read -r target incdir flags <<<"$(newcalls_target "$abi")" || die "no clang target for ABI $abi"
+        # shellcheck disable=SC2086 # a list of flags
+        clang --target="$target" $flags -O2 -Wall -Wextra -Werror -ffreestanding -fno-builtin \
+            -fno-stack-protector -nostdlib -nostdinc -static -fuse-ld=lld \
+            -isystem "$inc/$incdir" -isystem "$inc" -o "$stage/root/newcalls-$abi" "$src" ||
+            die "$img-newcalls: clang --target=$target failed on $src"
+    done
+    write_variant "$img" newcalls "$stage"
+    log "$img-newcalls: built $out/initrd.gz ($(stat -c %s "$out/initrd.gz") B; $(cd "$stage/root" && echo newcalls-*))"
     rm -rf "$stage"
 }
 
@@ -569,4 +739,5 @@ for arch in "${ARCHES[@]}"; do
     build_arch "$arch"
     [ "$WITH_STRACE" = 0 ] || build_strace_variant "$arch"
     [ "$WITH_HOSTILE" = 0 ] || build_hostile_variant "$arch"
+    [ "$WITH_NEWCALLS" = 0 ] || build_newcalls_variant "$arch"
 done

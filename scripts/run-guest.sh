@@ -4,7 +4,9 @@
 # Usage: scripts/run-guest.sh ARCH[-VARIANT] [qemu extra args...]
 #   ARCH: x86_64 | i386 | arm | aarch64 | mipsel | mips64el | riscv64; ARCH-strace boots the image that also
 #   carries Debian's strace (scripts/guest-images.sh --with-strace ARCH),
-#   ARCH-hostile the one with /hostile (--with-hostile)
+#   ARCH-hostile the one with /hostile (--with-hostile), ARCH-newcalls the one
+#   with /newcalls-* (--with-newcalls); ARCH-6.12[-VARIANT]: with Linux 6.12
+#   (--kernel=6.12)
 #   Extra args go to qemu verbatim, e.g. -plugin ./libprobe.so,log=/tmp/x -d plugin -smp 2
 #
 # Environment:
@@ -23,7 +25,7 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-[ $# -ge 1 ] || { sed -n '2,19p' "${BASH_SOURCE[0]}" >&2; exit 2; }
+[ $# -ge 1 ] || { sed -n '2,22p' "${BASH_SOURCE[0]}" >&2; exit 2; }
 IMAGE="$1"
 shift
 ARCH="${IMAGE%%-*}"
@@ -50,10 +52,14 @@ QEMU="${QEMU_BIN:-$QEMU}"
 
 if [ ! -s "$IMG/vmlinuz" ] || [ ! -s "$IMG/initrd.gz" ]; then
     echo "run-guest: no image in $IMG; building it" >&2
+    KFLAG=()
+    case "$VARIANT" in
+        -6.12*) KFLAG=(--kernel=6.12); VARIANT="${VARIANT#-6.12}" ;;
+    esac
     if [ -z "$VARIANT" ]; then
-        "$ROOT/scripts/guest-images.sh" "$ARCH"
+        "$ROOT/scripts/guest-images.sh" "${KFLAG[@]}" "$ARCH"
     else
-        "$ROOT/scripts/guest-images.sh" "--with${VARIANT}" "$ARCH"
+        "$ROOT/scripts/guest-images.sh" "${KFLAG[@]}" "--with${VARIANT}" "$ARCH"
     fi
 fi
 
