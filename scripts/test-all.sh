@@ -3,7 +3,8 @@
 # needs itself (QEMU 10 from bookworm-backports and the image tools; the
 # guest kernels and busybox come from Debian packages, fetched by
 # scripts/guest-images.sh, with Debian's strace for the strace images and
-# Debian's gcc for the hostile-program images; DuckDB from PyPI), then runs:
+# Debian's gcc for the hostile-program images, Debian's clang and lld and
+# linux-libc-dev 6.12's headers for the newcalls programs; DuckDB from PyPI), then runs:
 # formatting and lint checks, the real-guest tests under QEMU, a hostile
 # guest program against the trace, a small guest making Windows-convention
 # calls against the trace (built by Debian's gcc), DuckDB over a real trace, the comparison
@@ -27,7 +28,7 @@ cargo fmt --all -- --check
 step "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --all-features -- -D warnings
 
-step "real guests: x86_64, i386, arm, aarch64, mipsel, mips64el (and aarch64, x86_64 -smp 2) with the QEMU plugin"
+step "real guests: x86_64, i386, arm, aarch64, mipsel, mips64el on Linux 6.1 (and aarch64, x86_64 -smp 2) with the QEMU plugin"
 cargo xtask qemu-test
 
 step "a hostile guest program (raw, disguised and unknown calls, threads, signals, vfork, generated code) against the trace"

@@ -59,24 +59,33 @@ impl Kernel {
     }
 }
 
-/// The guests `qemu-test` boots: every arch on Linux 6.1, and x86_64 on
-/// 6.12 (its i386 calls as compat calls). Not yet the others ([`NO_6_12`]).
-const GUESTS: [(&str, Kernel); 7] = [
+/// The guests `qemu-test` boots by default: every arch on Linux 6.1.
+const GUESTS: [(&str, Kernel); 6] = [
     ("x86_64", Kernel::V6_1),
     ("i386", Kernel::V6_1),
     ("arm", Kernel::V6_1),
     ("aarch64", Kernel::V6_1),
     ("mipsel", Kernel::V6_1),
     ("mips64el", Kernel::V6_1),
+];
+
+/// The Linux 6.12 guests, booted when asked for by name
+/// (`cargo xtask qemu-test x86_64-6.12`): not yet passing reliably
+/// ([`NO_6_12`]).
+const ON_REQUEST: [(&str, Kernel); 4] = [
     ("x86_64", Kernel::V6_12),
+    ("arm", Kernel::V6_12),
+    ("aarch64", Kernel::V6_12),
+    ("mips64el", Kernel::V6_12),
 ];
 
 /// The arches without a Linux 6.12 guest in `qemu-test`, and why.
 const NO_6_12: &str = "i386 and mipsel: Debian builds no 6.12 kernel for them \
 (bookworm-security and bookworm-backports carry none: Debian 13 dropped both); \
-arm, aarch64, mips64el: their 6.12 images boot and decode the new calls, but attribution \
-from the calls fails there (6.12 runs a fork's child before the parent's clone returns, \
-and the child's first calls get no pid); see the README";
+x86_64, arm, aarch64, mips64el (on request): their 6.12 guests decode the new calls, but \
+x86_64 and aarch64 sometimes report an execve's failed return without its enter, and on \
+arm, aarch64 and mips64el attribution from the calls fails (6.12 runs a fork's child before \
+the parent's clone returns); see the README";
 
 /// Compat ABIs a guest's kernel runs that the plugin does not decode (the
 /// README's Limitations): AArch32 processes on an AArch64 guest.
@@ -1098,19 +1107,24 @@ pub(crate) fn counters_add_up(summary: &Summary, child_returns: i64) -> Result<(
 /// pick guests: an arch (`x86_64`: its 6.1 and 6.12 guests) or an image
 /// (`x86_64-6.12`).
 pub fn test(args: &[String]) -> Result<(), String> {
-    let guests: Vec<(&str, Kernel)> = GUESTS
-        .iter()
-        .copied()
-        .filter(|(arch, kernel)| {
-            args.is_empty() || args.iter().any(|a| a == arch || *a == kernel.image(arch))
-        })
-        .collect();
-    if let Some(bad) = args.iter().find(|a| {
-        !GUESTS
+    let guests: Vec<(&str, Kernel)> = if args.is_empty() {
+        GUESTS.to_vec()
+    } else {
+        GUESTS
             .iter()
-            .any(|(arch, kernel)| *a == arch || **a == kernel.image(arch))
-    }) {
-        let known: Vec<String> = GUESTS.iter().map(|(a, k)| k.image(a)).collect();
+            .filter(|(arch, _)| args.iter().any(|a| a == arch))
+            .chain(ON_REQUEST.iter())
+            .copied()
+            .filter(|(arch, kernel)| args.iter().any(|a| a == arch || *a == kernel.image(arch)))
+            .filter(|g| GUESTS.contains(g) || args.iter().any(|a| *a == g.1.image(g.0)))
+            .collect()
+    };
+    let all = || GUESTS.iter().chain(ON_REQUEST.iter());
+    if let Some(bad) = args
+        .iter()
+        .find(|a| !all().any(|(arch, kernel)| *a == arch || **a == kernel.image(arch)))
+    {
+        let known: Vec<String> = all().map(|(a, k)| k.image(a)).collect();
         return Err(format!(
             "qemu-test: no guest `{bad}` (the guests: {}; no 6.12 guest for {NO_6_12})",
             known.join(", ")
@@ -1187,7 +1201,7 @@ pub fn test(args: &[String]) -> Result<(), String> {
         tally(&tag, result, &mut passed, &mut failed);
     }
     if args.is_empty() {
-        println!("note: no Linux 6.12 guest for {NO_6_12}");
+        println!("note: no Linux 6.12 guest by default: {NO_6_12}");
     }
     if guests.contains(&("x86_64", Kernel::V6_1)) {
         // A user's own plugin: its typed hook asks who made each call.
