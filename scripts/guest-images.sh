@@ -637,6 +637,7 @@ newcalls_abis() {
         aarch64) echo "arm64" ;; # AArch32 processes are not decoded (README)
         mipsel) echo "mips" ;;
         mips64el) echo "mips64 mips64n32 mips" ;;
+        riscv64) echo "riscv64" ;; # RV32 processes are not decoded (README)
     esac
 }
 
@@ -652,6 +653,8 @@ newcalls_target() {
         mips) echo "mipsel-linux-gnu mipsel-linux-gnu -march=mips32r2 -fno-pic -mno-abicalls -G0" ;;
         mips64) echo "mips64el-linux-gnuabi64 mips64el-linux-gnuabi64 -march=mips64r2 -fno-pic -mno-abicalls -G0" ;;
         mips64n32) echo "mips64el-linux-gnuabin32 mips64el-linux-gnuabi64 -march=mips64r2 -fno-pic -mno-abicalls -G0" ;;
+        # RV64GC, LP64D; lld 14 implements no linker relaxation.
+        riscv64) echo "riscv64-linux-gnu riscv64-linux-gnu -march=rv64gc -mabi=lp64d -mno-relax" ;;
         *) return 1 ;;
     esac
 }

@@ -42,6 +42,8 @@
 #define ABI "mips64"
 #elif defined(__mips__) && _MIPS_SIM == _ABIN32
 #define ABI "mips64n32"
+#elif defined(__riscv) && __riscv_xlen == 64
+#define ABI "riscv64"
 #else
 #error "newcalls.c: an ABI it does not know"
 #endif
@@ -153,6 +155,24 @@ static long sc6(long n, long a, long b, long c, long d, long e, long f)
 }
 __asm__(".text\n.globl __start\n.globl _start\n.set noreorder\n__start:\n_start:\n"
         "\tli $ra, 0\n\tdaddiu $sp, $sp, -32\n\tjal s2main\n\tnop\n1:\tb 1b\n\tnop\n.set reorder\n");
+#elif defined(__riscv)
+/* ecall: the number in a7, six arguments in a0..a5, the result in a0. */
+static long sc6(long n, long a, long b, long c, long d, long e, long f)
+{
+    register long a7 __asm__("a7") = n;
+    register long a0 __asm__("a0") = a;
+    register long a1 __asm__("a1") = b;
+    register long a2 __asm__("a2") = c;
+    register long a3 __asm__("a3") = d;
+    register long a4 __asm__("a4") = e;
+    register long a5 __asm__("a5") = f;
+    __asm__ volatile("ecall"
+                     : "+r"(a0)
+                     : "r"(a7), "r"(a1), "r"(a2), "r"(a3), "r"(a4), "r"(a5)
+                     : "memory");
+    return a0;
+}
+__asm__(".text\n.globl _start\n_start:\n\tli fp, 0\n\tli ra, 0\n\tandi sp, sp, -16\n\tcall s2main\n1:\tj 1b\n");
 #endif
 
 #define SC(n, a, b, c, d) sc6((n), (long)(a), (long)(b), (long)(c), (long)(d), 0, 0)
