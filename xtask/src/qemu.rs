@@ -91,7 +91,7 @@ attribution from the calls lost an exec'd image's pid once; see the README";
 const UNDECODED_COMPAT: [(&str, &str); 1] = [("aarch64", "arm")];
 
 /// The arch's instruction set.
-fn guest_arch(arch: &str) -> Option<syscalls2::Arch> {
+pub(crate) fn guest_arch(arch: &str) -> Option<syscalls2::Arch> {
     use syscalls2::Arch;
     Some(match arch {
         "x86_64" => Arch::X86_64,

@@ -497,17 +497,9 @@ fn verdict(report: &Report, min: f64) -> Result<(), String> {
 /// Syscall numbers by the names the plugin prints (strace's), from the
 /// arch's bundled profile.
 fn syscall_numbers(arch: &str) -> Result<HashMap<String, u64>, String> {
-    let profile = match arch {
-        "x86_64" => "linux_x64",
-        "i386" => "linux_x86",
-        "arm" => "linux_arm",
-        "mipsel" => "linux_mips",
-        "mips64el" => "linux_mips64",
-        "riscv64" => "linux_riscv64",
-        _ => "linux_arm64",
-    };
-    let table = syscalls2::profiles::by_name(profile)
-        .ok_or_else(|| format!("profile {profile} is not built in"))?;
+    let table = crate::qemu::guest_arch(arch)
+        .and_then(|a| syscalls2::profiles::native(syscalls2::Os::Linux, a))
+        .ok_or_else(|| format!("{arch}: no Linux profile is built in"))?;
     Ok(table
         .syscalls
         .iter()
